@@ -1,0 +1,82 @@
+// Error collection and "did you mean" suggestions.
+#include "diagnostics.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cctype>
+#include <tuple>
+
+namespace lvsd::config {
+
+std::string Error::to_string() const {
+  std::string out = file;
+  if (line > 0) out += fmt::format(":{}:{}", line, column);
+  out += ": ";
+  if (!key.empty()) out += key + ": ";
+  out += message;
+  return out;
+}
+
+Place place_of(const toml::value& value) {
+  const auto loc = value.location();
+  return Place{loc.file_name(), static_cast<int>(loc.line()), static_cast<int>(loc.column())};
+}
+
+void Diagnostics::add(const Place& at, std::string key, std::string message) {
+  errors_.push_back(Error{at.file, at.line, at.column, std::move(key), std::move(message)});
+}
+
+std::vector<Error> Diagnostics::take() {
+  auto order = [](const Error& e) { return std::tie(e.file, e.line, e.column, e.key, e.message); };
+  std::stable_sort(errors_.begin(), errors_.end(),
+                   [&](const Error& a, const Error& b) { return order(a) < order(b); });
+  errors_.erase(std::unique(errors_.begin(), errors_.end()), errors_.end());
+  return std::move(errors_);
+}
+
+namespace {
+std::size_t edit_distance(std::string_view a, std::string_view b) {
+  // Levenshtein with adjacent transpositions, case-insensitive.
+  const std::size_t n = a.size(), m = b.size();
+  std::vector<std::size_t> prev2(m + 1), prev(m + 1), cur(m + 1);
+  for (std::size_t j = 0; j <= m; ++j) prev[j] = j;
+  auto lower = [](char c) { return static_cast<char>(std::tolower(static_cast<unsigned char>(c))); };
+  for (std::size_t i = 1; i <= n; ++i) {
+    cur[0] = i;
+    for (std::size_t j = 1; j <= m; ++j) {
+      const std::size_t cost = lower(a[i - 1]) == lower(b[j - 1]) ? 0 : 1;
+      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost});
+      if (i > 1 && j > 1 && lower(a[i - 1]) == lower(b[j - 2]) && lower(a[i - 2]) == lower(b[j - 1]))
+        cur[j] = std::min(cur[j], prev2[j - 2] + 1);
+    }
+    prev2.swap(prev);
+    prev.swap(cur);
+  }
+  return prev[m];
+}
+}  // namespace
+
+std::string_view suggest(std::string_view word, std::span<const std::string_view> candidates) {
+  if (word.size() > 64) return {};
+  std::string_view best;
+  std::size_t best_distance = 0;
+  for (auto c : candidates) {
+    const auto d = edit_distance(word, c);
+    if (best.empty() || d < best_distance) {
+      best = c;
+      best_distance = d;
+    }
+  }
+  // A typo changes at most a third of a word (at least one letter, at most three).
+  const std::size_t allowed = std::clamp<std::size_t>(std::max(word.size(), best.size()) / 3, 1, 3);
+  if (best.empty() || best_distance > allowed || best == word) return {};
+  return best;
+}
+
+std::string did_you_mean(std::string_view word, std::span<const std::string_view> candidates) {
+  const auto s = suggest(word, candidates);
+  return s.empty() ? std::string{} : fmt::format(" (did you mean \"{}\"?)", s);
+}
+
+}  // namespace lvsd::config

@@ -1,0 +1,67 @@
+// Address ranges in real-server addresses: "10.0.0.[10-40]:80", "[2001:db8::[a-1f]]:80".
+#include <fmt/format.h>
+
+#include <charconv>
+
+#include "sections.hpp"
+
+namespace lvsd::config {
+
+namespace {
+constexpr std::size_t kMaxRange = 65536;
+}
+
+std::vector<std::string> expand_range(std::string_view text, std::string& error) {
+  // The range is the innermost [lo-hi] whose content has a '-' and no ':' or '.'.
+  std::size_t open = std::string_view::npos;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (text[i] != '[') continue;
+    const auto close = text.find(']', i + 1);
+    if (close == std::string_view::npos) break;
+    const auto inner = text.substr(i + 1, close - i - 1);
+    if (inner.find('-') != std::string_view::npos && inner.find_first_of(":.[") == std::string_view::npos) {
+      if (open != std::string_view::npos) {
+        error = "only one [first-last] range is allowed in an address";
+        return {};
+      }
+      open = i;
+    }
+  }
+  if (open == std::string_view::npos) return {std::string(text)};
+
+  const auto close = text.find(']', open);
+  const auto inner = text.substr(open + 1, close - open - 1);
+  const auto dash = inner.find('-');
+  const auto prefix = text.substr(0, open);
+  const auto suffix = text.substr(close + 1);
+  // IPv6 groups are hexadecimal; the range sits in the last group after "::" or ":".
+  const bool hex = prefix.find(':') != std::string_view::npos;
+  const int base = hex ? 16 : 10;
+  auto number = [&](std::string_view s, unsigned& out) {
+    auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), out, base);
+    return !s.empty() && ec == std::errc{} && end == s.data() + s.size();
+  };
+  unsigned lo = 0, hi = 0;
+  if (!number(inner.substr(0, dash), lo) || !number(inner.substr(dash + 1), hi)) {
+    error = fmt::format("malformed range \"[{}]\"; expected [first-last] in {}", inner,
+                        hex ? "hexadecimal (the last IPv6 group)" : "decimal (the last IPv4 byte)");
+    return {};
+  }
+  const unsigned max = hex ? 0xffff : 255;
+  if (lo > hi || hi > max) {
+    error = fmt::format("range \"[{}]\" must go from a lower to a higher number, at most {}", inner,
+                        hex ? "ffff" : "255");
+    return {};
+  }
+  if (hi - lo + 1 > kMaxRange) {
+    error = fmt::format("range \"[{}]\" has more than {} addresses", inner, kMaxRange);
+    return {};
+  }
+  std::vector<std::string> out;
+  out.reserve(hi - lo + 1);
+  for (unsigned v = lo; v <= hi; ++v)
+    out.push_back(fmt::format("{}{}{}", prefix, hex ? fmt::format("{:x}", v) : std::to_string(v), suffix));
+  return out;
+}
+
+}  // namespace lvsd::config

@@ -115,7 +115,7 @@ class CheckParser {
       case CheckType::File: {
         model::FileCheck c;
         if (auto p = t.get("path")) {
-          read_into(s, "path", c.path, [&](const Node& n) { return get_nonempty_string(d_, n); });
+          read_into(s, "path", c.path, [&](const Node& n) { return get_path(n); });
         } else {
           d_.add(*node, node.path, "missing key \"path\" (the file that holds the weight)");
         }
@@ -275,6 +275,8 @@ class CheckParser {
     if (path && url) {
       d_.add(**url, url->path, "set either \"path\" (one or more paths) or \"url\" (a table per path), not both");
     } else if (url) {
+      if (auto dg = t.get("digest"))
+        d_.add(**dg, dg->path, "a digest belongs to one path: set it in the url table of that path");
       if (auto items = get_array(d_, *url)) {
         if (items->empty()) d_.add(**url, url->path, "expected at least one url table");
         for (const auto& item : *items) {
@@ -314,9 +316,9 @@ class CheckParser {
     if (tls) {
       read_into(s, "sni", c.tls.sni, [&](const Node& n) { return get_dns_name(n); });
       read_into(s, "verify", c.tls.verify, [&](const Node& n) { return get_bool(d_, n); });
-      read_into(s, "ca_file", c.tls.ca_file, [&](const Node& n) { return get_nonempty_string(d_, n); });
-      read_into(s, "cert_file", c.tls.cert_file, [&](const Node& n) { return get_nonempty_string(d_, n); });
-      read_into(s, "key_file", c.tls.key_file, [&](const Node& n) { return get_nonempty_string(d_, n); });
+      read_into(s, "ca_file", c.tls.ca_file, [&](const Node& n) { return get_path(n); });
+      read_into(s, "cert_file", c.tls.cert_file, [&](const Node& n) { return get_path(n); });
+      read_into(s, "key_file", c.tls.key_file, [&](const Node& n) { return get_path(n); });
       if (c.tls.cert_file.empty() != c.tls.key_file.empty()) {
         const Node at = c.tls.cert_file.empty() ? *t.get("key_file") : *t.get("cert_file");
         d_.add(*at, at.path, "a client certificate needs both cert_file and key_file");
@@ -340,6 +342,8 @@ void parse_timing(Diagnostics& d, const Table& t, model::CheckTiming& timing) {
   read_into(s, "rise", timing.rise, [&](const Node& n) { return get_int(d, n, 1, 1000); });
   read_into(s, "fall", timing.fall, [&](const Node& n) { return get_int(d, n, 1, 1000); });
   read_into(s, "warmup", timing.warmup, [&](const Node& n) { return get_duration(d, n, 0ms, 24h); });
+  // An interval shorter than the default timeout shortens the timeout with it.
+  if (!t.has("timeout") && timing.timeout > timing.interval) timing.timeout = timing.interval;
   if (timing.timeout > timing.interval) {
     const auto at = t.get("timeout") ? t.get("timeout") : t.get("interval");
     const auto& v = at ? *at->value : *t.value();

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdlib>
 #include <tuple>
 
 namespace lvsd::config {
@@ -18,9 +19,20 @@ std::string Error::to_string() const {
   return out;
 }
 
+std::string Place::to_string() const { return fmt::format("{}:{}:{}", file, line, column); }
+
+std::string chunk_name(const std::string& file, int line_offset) {
+  return line_offset == 0 ? file : file + '\0' + std::to_string(line_offset);
+}
+
 Place place_of(const toml::value& value) {
   const auto loc = value.location();
-  return Place{loc.file_name(), static_cast<int>(loc.line()), static_cast<int>(loc.column())};
+  Place p{loc.file_name(), static_cast<int>(loc.line()), static_cast<int>(loc.column())};
+  if (const auto nul = p.file.find('\0'); nul != std::string::npos) {
+    p.line += std::atoi(p.file.c_str() + nul + 1);
+    p.file.resize(nul);
+  }
+  return p;
 }
 
 void Diagnostics::add(const Place& at, std::string key, std::string message) {

@@ -16,9 +16,13 @@ struct Place {
   std::string file;
   int line = 0;
   int column = 0;
+  std::string to_string() const;  // file:line:column
 };
 
+// Where a value stands. Large files are parsed in chunks (see loader.cpp); a chunk's name is
+// "<file>\0<first line - 1>", which this maps back to the file and its line.
 Place place_of(const toml::value& value);
+std::string chunk_name(const std::string& file, int line_offset);
 
 class Diagnostics {
  public:

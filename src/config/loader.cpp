@@ -3,6 +3,7 @@
 #include <limits.h>
 #include <stdlib.h>
 
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -37,10 +38,33 @@ struct Document {
   bool main = false;
 };
 
-// toml11 recurses once per nesting level of arrays and inline tables; refuse absurd depths
-// before parsing so that no input can exhaust the stack. Strings and comments are skipped.
-std::optional<Place> too_deep(std::string_view text, const std::string& file) {
+// What one pass over the text finds before toml11 sees it:
+// - nesting deeper than kMaxNesting (toml11 recurses once per level of arrays and inline
+//   tables, so absurd depths would exhaust the stack);
+// - where each top-level [[virtual_server]] header starts. toml11 3.7 spends time
+//   proportional to the position in the file on every token it tries, so one file of 100,000
+//   real servers would take minutes; parsed as one chunk per virtual server it takes a second.
+struct Scan {
+  std::optional<Place> too_deep;
+  std::vector<std::pair<std::size_t, int>> chunks{{0, 0}};  // byte offset, lines before it
+};
+
+bool is_virtual_server_header(std::string_view line) {
+  auto skip = [&] {
+    while (!line.empty() && (line.front() == ' ' || line.front() == '\t')) line.remove_prefix(1);
+  };
+  auto take = [&](std::string_view word) {
+    skip();
+    if (line.substr(0, word.size()) != word) return false;
+    line.remove_prefix(word.size());
+    return true;
+  };
+  return take("[[") && take("virtual_server") && take("]]");
+}
+
+Scan scan(std::string_view text, const std::string& file) {
   enum class In { Code, Comment, Basic, Literal, MultiBasic, MultiLiteral };
+  Scan out;
   In in = In::Code;
   int depth = 0, line = 1, column = 0;
   auto triple = [&](std::size_t i, char q) {
@@ -48,6 +72,9 @@ std::optional<Place> too_deep(std::string_view text, const std::string& file) {
   };
   for (std::size_t i = 0; i < text.size(); ++i) {
     const char c = text[i];
+    if (column == 0 && in == In::Code && depth == 0 && i > 0 &&
+        is_virtual_server_header(text.substr(i, text.find('\n', i) - i)))
+      out.chunks.emplace_back(i, line - 1);
     ++column;
     if (c == '\n') {
       ++line;
@@ -58,34 +85,46 @@ std::optional<Place> too_deep(std::string_view text, const std::string& file) {
     switch (in) {
       case In::Comment: break;
       case In::Basic:
-        if (c == '\\') ++i;
+        if (c == '\\' && i + 1 < text.size() && text[i + 1] != '\n') ++i, ++column;
         else if (c == '"') in = In::Code;
         break;
       case In::Literal:
         if (c == '\'') in = In::Code;
         break;
       case In::MultiBasic:
-        if (c == '\\') ++i;
-        else if (triple(i, '"')) { in = In::Code; i += 2; }
+        if (c == '\\' && i + 1 < text.size() && text[i + 1] != '\n') ++i, ++column;
+        else if (triple(i, '"')) { in = In::Code; i += 2; column += 2; }
         break;
       case In::MultiLiteral:
-        if (triple(i, '\'')) { in = In::Code; i += 2; }
+        if (triple(i, '\'')) { in = In::Code; i += 2; column += 2; }
         break;
       case In::Code:
         if (c == '#') in = In::Comment;
-        else if (triple(i, '"')) { in = In::MultiBasic; i += 2; }
-        else if (triple(i, '\'')) { in = In::MultiLiteral; i += 2; }
+        else if (triple(i, '"')) { in = In::MultiBasic; i += 2; column += 2; }
+        else if (triple(i, '\'')) { in = In::MultiLiteral; i += 2; column += 2; }
         else if (c == '"') in = In::Basic;
         else if (c == '\'') in = In::Literal;
         else if (c == '[' || c == '{') {
-          if (++depth > kMaxNesting) return Place{file, line, column};
+          if (++depth > kMaxNesting) {
+            out.too_deep = Place{file, line, column};
+            return out;
+          }
         } else if (c == ']' || c == '}') {
           depth = depth > 0 ? depth - 1 : 0;
         }
         break;
     }
   }
-  return std::nullopt;
+  return out;
+}
+
+// An array made by [[name]] headers (as opposed to `name = [...]`), which TOML lets later
+// headers extend.
+bool is_array_of_tables(const toml::value& v) {
+  if (!v.is_array()) return false;
+  const auto line = v.location().line_str();
+  const auto first = line.find_first_not_of(" \t");
+  return first != std::string::npos && line.compare(first, 2, "[[") == 0;
 }
 
 // "[error] toml::parse_array: value having invalid format appeared in an array\n ... ^--- x"
@@ -124,24 +163,31 @@ class Loader {
       d_.add(Place{name, 0, 0}, "", "file is larger than 16 MiB");
       return;
     }
-    if (auto at = too_deep(text, name)) {
-      d_.add(*at, "", fmt::format("arrays and tables nested more than {} deep", kMaxNesting));
+    const auto sc = scan(text, name);
+    if (sc.too_deep) {
+      d_.add(*sc.too_deep, "", fmt::format("arrays and tables nested more than {} deep", kMaxNesting));
       return;
     }
-    Document doc{name, {}, main};
-    try {
-      std::istringstream in{std::string(text)};
-      doc.root = toml::parse(in, name);
-    } catch (const toml::syntax_error& e) {
-      const auto loc = e.location();
-      d_.add(Place{name, static_cast<int>(loc.line()), static_cast<int>(loc.column())}, "",
-             syntax_message(e.what()));
-      return;
-    } catch (const std::exception& e) {
-      d_.add(Place{name, 0, 0}, "", fmt::format("cannot parse: {}", e.what()));
-      return;
+    Document doc{name, toml::table{}, main};
+    for (std::size_t k = 0; k < sc.chunks.size(); ++k) {
+      const auto [begin, lines_before] = sc.chunks[k];
+      const auto end = k + 1 < sc.chunks.size() ? sc.chunks[k + 1].first : text.size();
+      toml::value chunk;
+      try {
+        std::istringstream in{std::string(text.substr(begin, end - begin))};
+        chunk = toml::parse(in, chunk_name(name, lines_before));
+      } catch (const toml::syntax_error& e) {
+        const auto loc = e.location();
+        d_.add(Place{name, static_cast<int>(loc.line()) + lines_before, static_cast<int>(loc.column())}, "",
+               syntax_message(e.what()));
+        return;
+      } catch (const std::exception& e) {
+        d_.add(Place{name, 0, 0}, "", fmt::format("cannot parse: {}", e.what()));
+        return;
+      }
+      if (!merge(doc.root, chunk)) return;
     }
-    const Table root(d_, Node{&doc.root, ""}, main ? std::span<const std::string_view>(kRootKeys) : std::span<const std::string_view>(kIncludedKeys));
+    const Table root(d_, Node{&doc.root, ""}, kRootKeys);
     if (!main) reject_main_only(doc.root, name);
     if (auto inc = root.get("include")) {
       if (auto patterns = get_string_list(d_, *inc)) {
@@ -160,6 +206,10 @@ class Loader {
     const auto canonical = std::filesystem::weakly_canonical(path, ec);
     const std::string key = ec ? path : canonical.string();
     if (!seen_.insert(key).second) return;  // a file included twice is read once
+    if (std::filesystem::is_directory(path, ec)) {
+      d_.add(Place{path, 0, 0}, "", "is a directory, not a configuration file");
+      return;
+    }
     std::ifstream in(path, std::ios::binary);
     if (!in) {
       d_.add(Place{path, 0, 0}, "", fmt::format("cannot open: {}", std::strerror(errno)));
@@ -170,6 +220,10 @@ class Loader {
     while (in.read(buf, sizeof buf) || in.gcount() > 0) {
       text.append(buf, static_cast<std::size_t>(in.gcount()));
       if (text.size() > kMaxFileBytes) break;
+    }
+    if (in.bad()) {
+      d_.add(Place{path, 0, 0}, "", fmt::format("cannot read: {}", std::strerror(errno)));
+      return;
     }
     const auto dir = std::filesystem::path(path).parent_path().string();
     load_text(text, path, dir.empty() ? "." : dir, main, depth);
@@ -184,6 +238,27 @@ class Loader {
   std::vector<Document>& docs() { return docs_; }
 
  private:
+  // Adds a chunk's top-level keys to the document as TOML would have read them in one piece:
+  // [[arrays]] continue, anything else defined twice is the error toml11 would have given.
+  bool merge(toml::value& root, toml::value& chunk) {
+    auto& into = root.as_table();
+    for (auto& [key, value] : chunk.as_table()) {
+      auto it = into.find(key);
+      if (it == into.end()) {
+        into.emplace(key, std::move(value));
+      } else if (is_array_of_tables(it->second) && is_array_of_tables(value)) {
+        auto& array = it->second.as_array();
+        for (auto& e : value.as_array()) array.push_back(std::move(e));
+      } else {
+        d_.add(key_place(value, key), key,
+               fmt::format("syntax error: \"{}\" is already defined at {}", key,
+                           place_of(it->second).to_string()));
+        return false;
+      }
+    }
+    return true;
+  }
+
   void reject_main_only(const toml::value& root, const std::string& name) {
     (void)name;
     for (const auto& [key, value] : root.as_table()) {
@@ -270,7 +345,7 @@ void parse_ipvs(Diagnostics& d, const Node& n, model::IpvsSettings& ipvs) {
     const Table tt(d, *tn, kTimeoutKeys);
     const Scope ts(tt);
     auto secs = [&](const Node& v) -> std::optional<std::chrono::seconds> {
-      auto ms = get_duration(d, v, 1s, std::chrono::seconds(INT_MAX / 1000));
+      auto ms = get_duration(d, v, 0s, std::chrono::seconds(INT_MAX / 1000));
       if (!ms) return std::nullopt;
       if (ms->count() % 1000 != 0) {
         d.add(*v, v.path, "the kernel keeps IPVS timeouts in whole seconds");

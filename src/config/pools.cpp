@@ -36,8 +36,6 @@ constexpr std::string_view kSchedulerFlags[] = {"sh-fallback", "sh-port", "mh-fa
 constexpr std::int64_t kMaxWeight = 65535;        // ipvsadm's limit
 constexpr std::int64_t kMaxThreshold = INT32_MAX;  // the kernel's u32, as ipvsadm parses it
 
-std::string place_text(const Place& p) { return fmt::format("{}:{}:{}", p.file, p.line, p.column); }
-
 class PoolParser {
  public:
   explicit PoolParser(Diagnostics& d) : d_(d) {}
@@ -50,7 +48,8 @@ class PoolParser {
     }
     const Scope defaults_scope = defaults_table ? Scope(*defaults_table) : Scope();
     std::vector<model::VirtualServer> out;
-    std::map<model::ServiceKey, Place> seen;
+    std::map<model::ServiceKey, const toml::value*> seen;
+    std::map<std::string, const toml::value*> names;
     for (const auto& node : nodes) {
       const Table t(d_, node, kVirtualServerKeys);
       if (!t.value()) continue;
@@ -58,16 +57,23 @@ class PoolParser {
       const auto errors_before = d_.size();
       auto key = parse_key(t, scope);
       if (!key) continue;
-      const auto [it, fresh] = seen.emplace(*key, place_of(*node));
+      // The kernel finds a fwmark service by mark and family alone.
+      auto identity = *key;
+      if (identity.is_fwmark()) identity.protocol = model::Protocol::Tcp;
+      const auto [it, fresh] = seen.emplace(identity, node.value);
       if (!fresh) {
         d_.add(*node, node.path,
                fmt::format("duplicate virtual server {}; first declared at {}", key->to_string(),
-                           place_text(it->second)));
+                           place_of(*it->second).to_string()));
         continue;
       }
       model::VirtualServer vs;
       vs.key = *key;
       parse_virtual_server(t, scope, vs);
+      if (auto [it, fresh] = names.emplace(vs.name, node.value); !fresh)
+        d_.add(t.has("name") ? **t.get("name") : *node, t.key_path("name"),
+               fmt::format("duplicate virtual server name \"{}\"; first used at {}", vs.name,
+                           place_of(*it->second).to_string()));
       if (d_.size() == errors_before) out.push_back(std::move(vs));
     }
     return out;
@@ -75,7 +81,10 @@ class PoolParser {
 
  private:
   // [defaults] on its own, so that its errors show even where no virtual server inherits them.
+  // Rules that tie keys to the service (its family, its scheduler) wait for the virtual
+  // servers that inherit them.
   void validate_defaults(const Table& t) {
+    in_defaults_ = true;
     const Scope s(t);
     model::VirtualServer vs;
     vs.key.fwmark = 1;  // neutral: no address, no port
@@ -85,6 +94,7 @@ class PoolParser {
     model::RealServer rs;
     read_server_settings(s, rs);
     checks_of(s);
+    in_defaults_ = false;
   }
 
   // The service's identity: address:port and protocol, or fwmark and family.
@@ -140,14 +150,23 @@ class PoolParser {
     if (vs.name.empty()) vs.name = vs.key.to_string();
 
     read_service_settings(s, vs);
+    if (vs.one_packet && !vs.key.is_fwmark() && vs.key.protocol != model::Protocol::Udp)
+      if (auto n = s.find("one_packet"); n && n->path.rfind("defaults.", 0) != 0)
+        d_.add(**n, n->path, fmt::format("one-packet scheduling is for UDP; the kernel ignores it for {}",
+                                         model::name_of(vs.key.protocol)));
     if (vs.key.endpoint.port == 0 && !vs.key.is_fwmark() && !vs.persistence)
       d_.add(**t.get("address"), t.key_path("address"),
              "port 0 (every port) needs persistence_timeout; the kernel refuses it otherwise");
-    checks_of(s);  // the virtual server's own checks are checked even when it has no real server
+    // What real servers inherit is checked here too, so that a virtual server without real
+    // servers (yet) still reports its errors; inherited errors repeat per server and are
+    // reported once.
+    model::RealServer inherited;
+    read_server_settings(s, inherited);
+    checks_of(s);
     if (auto sorry = t.get("sorry_server")) read_sorry_server(*sorry, s, vs);
     if (auto rs = t.get("real_server")) {
       if (auto items = get_array(d_, *rs)) {
-        std::map<model::Endpoint, Place> seen;
+        std::map<model::Endpoint, const toml::value*> seen;
         for (const auto& item : *items) read_real_servers(item, s, vs, seen);
       }
     }
@@ -166,7 +185,7 @@ class PoolParser {
     read_into(s, "quorum_up", vs.quorum.up_command, [&](const Node& n) { return get_nonempty_string(d_, n); });
     read_into(s, "quorum_down", vs.quorum.down_command,
               [&](const Node& n) { return get_nonempty_string(d_, n); });
-    if (vs.quorum.hysteresis > vs.quorum.minimum)
+    if (vs.quorum.hysteresis > vs.quorum.minimum && !in_defaults_)
       if (auto h = s.find("hysteresis"))
         d_.add(**h, h->path,
                fmt::format("hysteresis {} is larger than quorum {}; the service could never go down",
@@ -205,7 +224,7 @@ class PoolParser {
         continue;
       }
       const auto needs = f.substr(0, 2) == "sh" ? model::Scheduler::Sh : model::Scheduler::Mh;
-      if (vs.scheduler != needs) {
+      if (vs.scheduler != needs && !in_defaults_) {
         d_.add(**n, n->path,
                fmt::format("scheduler flag \"{}\" is for the {} scheduler, not {}", f,
                            model::name_of(needs), model::name_of(vs.scheduler)));
@@ -247,7 +266,7 @@ class PoolParser {
     const int max = model::max_prefix(family);
     if (n->is_integer()) {
       if (auto len = get_int(d_, n, 1, 128)) {
-        if (*len > max)
+        if (*len > max && !in_defaults_)
           d_.add(*n, n.path,
                  fmt::format("prefix length {} is for IPv6; an {} virtual server takes 1 to {}", *len,
                              model::to_string(family), max));
@@ -307,15 +326,22 @@ class PoolParser {
     } else {
       if (type) read_into(s, "tunnel_type", fwd.tunnel_type,
                           [&](const Node& n) { return get_enum<model::TunnelType>(d_, n, "tunnel type"); });
-      if (port) read_into(s, "tunnel_port", fwd.tunnel_port,
+      std::uint16_t tunnel_port = 0;
+      auto tunnel_checksum = model::TunnelChecksum::NoCsum;
+      if (port) read_into(s, "tunnel_port", tunnel_port,
                           [&](const Node& n) { return get_int(d_, n, 1, 65535); });
-      if (csum) read_into(s, "tunnel_checksum", fwd.tunnel_checksum,
+      if (csum) read_into(s, "tunnel_checksum", tunnel_checksum,
                           [&](const Node& n) { return get_enum<model::TunnelChecksum>(d_, n, "tunnel checksum"); });
-      if (fwd.tunnel_type == model::TunnelType::Gue && fwd.tunnel_port == 0) {
+      // [defaults] is shared by every tunnel type too: a server ignores its tunnel_port unless
+      // it uses gue, and its tunnel_checksum when it uses ipip.
+      auto from_defaults = [](const std::optional<Node>& n) { return n && n->path.rfind("defaults.", 0) == 0; };
+      if (fwd.tunnel_type == model::TunnelType::Gue || !from_defaults(port)) fwd.tunnel_port = tunnel_port;
+      if (fwd.tunnel_type != model::TunnelType::Ipip || !from_defaults(csum)) fwd.tunnel_checksum = tunnel_checksum;
+      if (fwd.tunnel_type == model::TunnelType::Gue && fwd.tunnel_port == 0 && !in_defaults_) {
         const Node at = type ? *type : *s.find("forward");
         d_.add(*at, at.path, "a gue tunnel needs tunnel_port (the real server's GUE UDP port)");
       }
-      if (fwd.tunnel_type != model::TunnelType::Gue && port)
+      if (fwd.tunnel_type != model::TunnelType::Gue && port && !from_defaults(port))
         d_.add(**port, port->path, "tunnel_port is for gue tunnels only");
       if (fwd.tunnel_type == model::TunnelType::Ipip && csum &&
           fwd.tunnel_checksum != model::TunnelChecksum::NoCsum)
@@ -371,7 +397,7 @@ class PoolParser {
   }
 
   void read_real_servers(const Node& node, const Scope& vs_scope, model::VirtualServer& vs,
-                         std::map<model::Endpoint, Place>& seen) {
+                         std::map<model::Endpoint, const toml::value*>& seen) {
     const Table t(d_, node, kRealServerKeys);
     if (!t.value()) return;
     const Scope s(t, vs_scope);
@@ -394,11 +420,23 @@ class PoolParser {
     for (const auto& one : expanded) {
       auto ep = real_endpoint(one, *address, vs, proto.forwarding);
       if (!ep) return;  // one error per address entry, not one per address of a range
-      const auto [it, fresh] = seen.emplace(*ep, place_of(**address));
+      if (ep->port == 0) {
+        // A fwmark service's real server without a port: a check that connects needs its own.
+        for (const auto& c : proto.checks) {
+          if (c.port || c.type == model::CheckType::Icmp || c.type == model::CheckType::Script ||
+              c.type == model::CheckType::File)
+            continue;
+          d_.add(**address, address->path,
+                 fmt::format("real server {} has no port (fwmark service), so its {} check needs \"port\"",
+                             ep->address.to_string(), model::name_of(c.type)));
+          return;
+        }
+      }
+      const auto [it, fresh] = seen.emplace(*ep, address->value);
       if (!fresh) {
         d_.add(**address, address->path,
                fmt::format("duplicate real server {} in {}; first declared at {}", ep->to_string(),
-                           vs.key.to_string(), place_text(it->second)));
+                           vs.key.to_string(), place_of(*it->second).to_string()));
         continue;
       }
       model::RealServer rs = proto;
@@ -434,6 +472,7 @@ class PoolParser {
 
   Diagnostics& d_;
   std::map<const toml::value*, std::vector<model::CheckSpec>> checks_;
+  bool in_defaults_ = false;
 };
 
 }  // namespace

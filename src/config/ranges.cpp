@@ -1,6 +1,7 @@
 // Address ranges in real-server addresses: "10.0.0.[10-40]:80", "[2001:db8::[a-1f]]:80".
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <charconv>
 
 #include "sections.hpp"
@@ -34,8 +35,18 @@ std::vector<std::string> expand_range(std::string_view text, std::string& error)
   const auto dash = inner.find('-');
   const auto prefix = text.substr(0, open);
   const auto suffix = text.substr(close + 1);
-  // IPv6 groups are hexadecimal; the range sits in the last group after "::" or ":".
-  const bool hex = prefix.find(':') != std::string_view::npos;
+  // IPv6 groups are hexadecimal. The range must be the last byte of an IPv4 address or the
+  // last group of an IPv6 one, never a port.
+  const auto count = [&](char c) { return std::count(prefix.begin(), prefix.end(), c); };
+  const bool hex = count(':') >= 2;
+  const bool last_v4 = !hex && count(':') == 0 && count('.') == 3 && prefix.back() == '.' &&
+                       (suffix.empty() || suffix.front() == ':');
+  const bool last_v6 = hex && prefix.back() == ':' && (suffix.empty() || suffix.front() == ']');
+  if (!last_v4 && !last_v6) {
+    error = "a range goes in the last byte of an IPv4 address (\"10.0.0.[10-40]:80\") or the last "
+            "group of an IPv6 address (\"[2001:db8::[a-1f]]:80\")";
+    return {};
+  }
   const int base = hex ? 16 : 10;
   auto number = [&](std::string_view s, unsigned& out) {
     auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), out, base);

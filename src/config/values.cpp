@@ -120,7 +120,7 @@ std::optional<std::chrono::milliseconds> parse_duration(std::string_view text) {
   double total_ms = 0;
   while (!text.empty()) {
     double number = 0;
-    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), number);
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), number, std::chars_format::fixed);
     if (ec != std::errc{} || !std::isfinite(number) || number < 0) return std::nullopt;
     text.remove_prefix(static_cast<std::size_t>(end - text.data()));
     std::size_t unit_len = 0;

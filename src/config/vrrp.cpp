@@ -157,7 +157,7 @@ class VrrpParser {
     auto items = get_array(d_, n);
     if (!items) return;
     if (items->empty()) d_.add(*n, n.path, "expected at least one virtual address");
-    std::map<model::IpAddress, Place> seen;
+    std::map<model::IpAddress, const toml::value*> seen;
     bool first = true;
     for (const auto& item : *items) {
       model::VirtualIp vip;
@@ -195,11 +195,11 @@ class VrrpParser {
         d_.add(**address, address->path, "address labels are IPv4 only");
       if (prefix->address.is_unspecified() || prefix->address.is_multicast())
         d_.add(**address, address->path, fmt::format("{} is not a unicast address", prefix->address.to_string()));
-      const auto [it, fresh] = seen.emplace(prefix->address, place_of(**address));
+      const auto [it, fresh] = seen.emplace(prefix->address, address->value);
       if (!fresh)
         d_.add(**address, address->path,
-               fmt::format("duplicate virtual address {}; first at {}:{}:{}", prefix->address.to_string(),
-                           it->second.file, it->second.line, it->second.column));
+               fmt::format("duplicate virtual address {}; first at {}", prefix->address.to_string(),
+                           place_of(*it->second).to_string()));
       vi.virtual_ips.push_back(vip);
     }
   }
@@ -302,6 +302,10 @@ class VrrpParser {
       auto n = it.get("path");
       if (!n) return missing(it, "path");
       auto path = get_nonempty_string(d_, *n);
+      if (path && path->front() != '/') {
+        d_.add(**n, n->path, fmt::format("\"{}\" is not an absolute path; expected one starting with /", *path));
+        return false;
+      }
       if (path) tr.what = model::TrackFile{*path};
       return path.has_value();
     }, vi);
@@ -377,24 +381,33 @@ std::vector<model::VrrpInstance> parse_vrrp_instances(Diagnostics& d, const std:
   std::vector<model::VrrpInstance> out;
   std::map<std::string, Place> names;
   std::map<std::tuple<std::string, int, Family>, Place> ids;
+  std::map<model::IpAddress, std::string> vip_owner;  // a VIP belongs to one instance
   for (const auto& node : nodes) {
     auto vi = parser.instance(node);
     if (!vi) continue;
     const auto at = place_of(*node);
     if (auto [it, fresh] = names.emplace(vi->name, at); !fresh) {
-      d.add(*node, node.path, fmt::format("duplicate instance name \"{}\"; first at {}:{}:{}", vi->name,
-                                          it->second.file, it->second.line, it->second.column));
+      d.add(*node, node.path,
+            fmt::format("duplicate instance name \"{}\"; first at {}", vi->name, it->second.to_string()));
       continue;
     }
     if (auto [it, fresh] = ids.emplace(std::tuple{vi->interface, int{vi->vrid}, vi->family}, at); !fresh) {
       d.add(*node, node.path,
-            fmt::format("VRID {} is already used for {} on {} (at {}:{}:{}); two instances on one "
+            fmt::format("VRID {} is already used for {} on {} (at {}); two instances on one "
                         "interface need different VRIDs",
-                        vi->vrid, model::to_string(vi->family), vi->interface, it->second.file,
-                        it->second.line, it->second.column));
+                        vi->vrid, model::to_string(vi->family), vi->interface, it->second.to_string()));
       continue;
     }
-    out.push_back(std::move(*vi));
+    bool clash = false;
+    for (const auto& vip : vi->virtual_ips) {
+      if (auto [it, fresh] = vip_owner.emplace(vip.prefix.address, vi->name); !fresh) {
+        d.add(*node, node.path,
+              fmt::format("virtual address {} is already held by instance \"{}\"; two instances would "
+                          "fight over it", vip.prefix.address.to_string(), it->second));
+        clash = true;
+      }
+    }
+    if (!clash) out.push_back(std::move(*vi));
   }
   return out;
 }

@@ -32,7 +32,12 @@ int main(int argc, char** argv) {
       ->type_name("FILE");
   app.add_flag("-q,--quiet", quiet, "With --check-config: print errors only");
   app.set_version_flag("-V,--version", "lvsd " LVSD_VERSION);
-  CLI11_PARSE(app, argc, argv);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    // --help and --version exit 0; every usage error exits 2, as documented.
+    return app.exit(e) == 0 ? 0 : 2;
+  }
   if (!check_path.empty()) return check_config(check_path, quiet);
   fmt::print(stderr, "{}", app.help());
   return 2;

@@ -27,7 +27,8 @@ IpAddress IpAddress::v6(const std::array<std::uint8_t, 16>& bytes) {
 
 std::optional<IpAddress> IpAddress::parse(std::string_view text) {
   // inet_pton wants a NUL-terminated string; the longest IPv6 text form is 45 characters.
-  if (text.empty() || text.size() > 45) return std::nullopt;
+  // An embedded NUL would end the text early and accept what follows it unread.
+  if (text.empty() || text.size() > 45 || text.find('\0') != std::string_view::npos) return std::nullopt;
   char buf[64];
   std::memcpy(buf, text.data(), text.size());
   buf[text.size()] = '\0';

@@ -10,27 +10,18 @@
 #include <vector>
 
 #include "lvsd/config/config.hpp"
+#include "load_helpers.hpp"
 
 namespace lvsd::config {
 namespace {
 
+using namespace lvsd::config::test;
+
 using namespace std::chrono_literals;
 namespace fs = std::filesystem;
 
-std::string errors_of(const Result& r) {
-  std::string out;
-  for (const auto& e : r.errors) out += e.to_string() + "\n";
-  return out;
-}
+model::Desired load(std::string_view text) { return load_valid(text, "inherit.toml"); }
 
-model::Desired load(std::string_view text) {
-  const auto r = load_string(text, "inherit.toml", "/nonexistent");
-  EXPECT_TRUE(r.ok()) << errors_of(r) << "in:\n" << text;
-  return r.desired.value_or(model::Desired{});
-}
-
-model::IpAddress ip(std::string_view text) { return model::IpAddress::parse(text).value(); }
-model::Endpoint ep(std::string_view text) { return model::Endpoint::parse(text, false).value(); }
 
 model::RealServer rs(std::string_view endpoint) { return {.endpoint = ep(endpoint)}; }
 

@@ -9,32 +9,21 @@
 #include <vector>
 
 #include "lvsd/config/config.hpp"
+#include "load_helpers.hpp"
 #include "lvsd/model/names.hpp"
 
 namespace lvsd::config {
 namespace {
+
+using namespace lvsd::config::test;
 
 using namespace std::chrono_literals;
 using model::Millis;
 
 // --- helpers -----------------------------------------------------------------------------
 
-std::string errors_of(const Result& r) {
-  std::string out;
-  for (const auto& e : r.errors) out += e.to_string() + "\n";
-  return out;
-}
+model::Desired load(std::string_view text) { return load_valid(text, "keys.toml"); }
 
-// Loads text that must be valid; a failure prints every error.
-model::Desired load(std::string_view text) {
-  const auto r = load_string(text, "keys.toml", "/nonexistent");
-  EXPECT_TRUE(r.ok()) << errors_of(r) << "in:\n" << text;
-  return r.desired.value_or(model::Desired{});
-}
-
-model::IpAddress ip(std::string_view text) { return model::IpAddress::parse(text).value(); }
-model::Endpoint ep(std::string_view text) { return model::Endpoint::parse(text, false).value(); }
-model::Prefix prefix(std::string_view text) { return model::Prefix::parse(text).value(); }
 
 // The only virtual server of a config.
 model::VirtualServer only_vs(std::string_view text) {

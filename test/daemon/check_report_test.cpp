@@ -3,15 +3,12 @@
 
 #include "lvsd/config/config.hpp"
 #include "lvsd/daemon/check_report.hpp"
+#include "../config/load_helpers.hpp"
 
 namespace lvsd::daemon {
 namespace {
 
-model::Desired load(const std::string& text) {
-  auto r = config::load_string(text, "t.toml", "/nonexistent");
-  EXPECT_TRUE(r.ok()) << (r.errors.empty() ? "" : r.errors.front().to_string());
-  return r.ok() ? *r.desired : model::Desired{};
-}
+model::Desired load(const std::string& text) { return config::test::load_valid(text, "t.toml"); }
 
 TEST(CheckReport, PoolsInIpvsadmLayoutWithChecks) {
   const auto d = load(R"(

@@ -1,0 +1,34 @@
+// An in-memory IPVS table with the kernel's answers (EEXIST, ESRCH, ENOENT, EINVAL), for unit
+// tests of everything above the netlink edge.
+#pragma once
+
+#include "lvsd/ipvs/backend.hpp"
+
+namespace lvsd::ipvs {
+
+class MemoryBackend final : public Backend {
+ public:
+  MemoryBackend() = default;
+  explicit MemoryBackend(Table initial) : table_(std::move(initial)) {}
+
+  boost::system::result<Table> dump() override;
+  std::vector<Failure> apply(std::span<const Operation> operations) override;
+
+  // How many operations apply() has been given in all, and in how many calls.
+  std::size_t operations_applied() const { return operations_; }
+  std::size_t apply_calls() const { return calls_; }
+  const Table& table() const { return table_; }
+
+ private:
+  boost::system::error_code apply_one(const Operation& op);
+  ServiceEntry* find(const ServiceKey& key);
+
+  Table table_;
+  std::size_t operations_ = 0;
+  std::size_t calls_ = 0;
+};
+
+// Schedulers the kernel ships (ip_vs_<name>.ko in Debian's 6.1 kernel).
+bool known_scheduler(std::string_view name);
+
+}  // namespace lvsd::ipvs

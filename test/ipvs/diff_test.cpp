@@ -1,0 +1,177 @@
+// diff(goal, actual): the exact operations for every kind of change, and convergence.
+#include "lvsd/ipvs/diff.hpp"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "lvsd/ipvs/memory_backend.hpp"
+
+namespace lvsd::ipvs {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::IsEmpty;
+
+model::Endpoint ep(std::string_view text) { return model::Endpoint::parse(text, true).value(); }
+
+ServiceKey tcp(std::string_view text) {
+  return ServiceKey{.family = model::Family::V4, .protocol = model::Protocol::Tcp, .endpoint = ep(text)};
+}
+
+ServiceKey fwm(std::uint32_t mark, model::Protocol protocol = model::Protocol::Tcp) {
+  return ServiceKey{.family = model::Family::V4, .protocol = protocol, .fwmark = mark};
+}
+
+Service svc(ServiceKey key, std::string scheduler = "wlc") {
+  return Service{.key = key, .scheduler = std::move(scheduler)};
+}
+
+Destination dest(std::string_view text, std::uint32_t weight = 1) {
+  return Destination{.endpoint = ep(text), .forward = Forward::Masq, .weight = weight};
+}
+
+Table web_farm() {
+  return {{svc(tcp("192.0.2.10:80")), {dest("10.0.0.11:80"), dest("10.0.0.12:80")}},
+          {svc(tcp("192.0.2.10:443")), {dest("10.0.0.11:443"), dest("10.0.0.12:443")}}};
+}
+
+TEST(Diff, UnchangedTableGivesNoOperation) {
+  EXPECT_THAT(diff(web_farm(), web_farm()), IsEmpty());
+}
+
+TEST(Diff, CountersInTheKernelAreNotChanges) {
+  Table actual = web_farm();
+  actual[0].service.stats.conns = 1234;
+  actual[0].destinations[1].active_conns = 17;
+  actual[0].destinations[1].stats.inbytes = 99;
+  EXPECT_THAT(diff(web_farm(), actual), IsEmpty());
+}
+
+TEST(Diff, WeightChangeIsOneEdit) {
+  Table goal = web_farm();
+  goal[1].destinations[0].weight = 5;
+  EXPECT_THAT(diff(goal, web_farm()),
+              ElementsAre(Operation{EditDestination{tcp("192.0.2.10:443"), dest("10.0.0.11:443", 5)}}));
+}
+
+TEST(Diff, SchedulerChangeIsAnEditNeverDeleteAndAdd) {
+  Table goal = web_farm();
+  goal[0].service.scheduler = "rr";
+  EXPECT_THAT(diff(goal, web_farm()), ElementsAre(Operation{EditService{svc(tcp("192.0.2.10:80"), "rr")}}));
+}
+
+TEST(Diff, PersistenceAndFlagChangesAreEdits) {
+  Table goal = web_farm();
+  goal[0].service.flags = kFlagPersistent | kFlagSched2;
+  goal[0].service.timeout = 300;
+  goal[0].service.prefix_length = 24;
+  Service expected = svc(tcp("192.0.2.10:80"));
+  expected.flags = kFlagPersistent | kFlagSched2;
+  expected.timeout = 300;
+  expected.prefix_length = 24;
+  EXPECT_THAT(diff(goal, web_farm()), ElementsAre(Operation{EditService{expected}}));
+}
+
+TEST(Diff, ForwardingAndThresholdChangesAreDestinationEdits) {
+  Table goal = web_farm();
+  goal[0].destinations[0].upper_threshold = 100;
+  goal[0].destinations[1].forward = Forward::Route;
+  Destination a = dest("10.0.0.11:80");
+  a.upper_threshold = 100;
+  Destination b = dest("10.0.0.12:80");
+  b.forward = Forward::Route;
+  EXPECT_THAT(diff(goal, web_farm()), ElementsAre(Operation{EditDestination{tcp("192.0.2.10:80"), a}},
+                                                  Operation{EditDestination{tcp("192.0.2.10:80"), b}}));
+}
+
+TEST(Diff, NewServiceThenItsDestinations) {
+  Table goal = web_farm();
+  goal.push_back({svc(tcp("192.0.2.11:80")), {dest("10.0.0.21:80"), dest("10.0.0.22:80", 2)}});
+  EXPECT_THAT(diff(goal, web_farm()),
+              ElementsAre(Operation{AddService{svc(tcp("192.0.2.11:80"))}},
+                          Operation{AddDestination{tcp("192.0.2.11:80"), dest("10.0.0.21:80")}},
+                          Operation{AddDestination{tcp("192.0.2.11:80"), dest("10.0.0.22:80", 2)}}));
+}
+
+TEST(Diff, ReplacedRealServerIsAddedBeforeTheOldOneIsDeleted) {
+  Table goal = web_farm();
+  goal[0].destinations[1] = dest("10.0.0.13:80");
+  EXPECT_THAT(diff(goal, web_farm()),
+              ElementsAre(Operation{AddDestination{tcp("192.0.2.10:80"), dest("10.0.0.13:80")}},
+                          Operation{DeleteDestination{tcp("192.0.2.10:80"), ep("10.0.0.12:80")}}));
+}
+
+TEST(Diff, ServicesNotOwnedAreLeftAlone) {
+  Table actual = web_farm();
+  actual.push_back({svc(tcp("198.51.100.1:25")), {dest("10.9.9.9:25")}});
+  EXPECT_THAT(diff(web_farm(), actual), IsEmpty());
+}
+
+TEST(Diff, ExclusiveDeletesEveryServiceNotInTheGoal) {
+  Table actual = web_farm();
+  actual.push_back({svc(tcp("198.51.100.1:25")), {dest("10.9.9.9:25")}});
+  EXPECT_THAT(diff(web_farm(), actual, {.manage = model::Ownership::Exclusive}),
+              ElementsAre(Operation{DeleteService{tcp("198.51.100.1:25")}}));
+}
+
+TEST(Diff, RetiredServicesAreDeletedLastAfterEverythingElse) {
+  Table goal = web_farm();
+  goal.erase(goal.begin() + 1);  // the :443 service leaves the config
+  goal[0].destinations[0].weight = 3;
+  EXPECT_THAT(diff(goal, web_farm(), {.retired = {tcp("192.0.2.10:443")}}),
+              ElementsAre(Operation{EditDestination{tcp("192.0.2.10:80"), dest("10.0.0.11:80", 3)}},
+                          Operation{DeleteService{tcp("192.0.2.10:443")}}));
+}
+
+TEST(Diff, FwmarkServicesAreFoundByMarkAndFamily) {
+  const Table goal{{svc(fwm(7, model::Protocol::Tcp)), {dest("10.0.0.11:80")}}};
+  const Table actual{{svc(fwm(7, model::Protocol::Udp)), {dest("10.0.0.11:80")}}};
+  EXPECT_THAT(diff(goal, actual), IsEmpty());
+}
+
+TEST(Diff, AppliedToTheKernelItConverges) {
+  MemoryBackend kernel({{svc(tcp("192.0.2.10:80"), "rr"), {dest("10.0.0.11:80"), dest("10.0.0.99:80")}},
+                        {svc(tcp("192.0.2.99:80")), {}}});
+  Table goal = web_farm();
+  goal.push_back({svc(fwm(3)), {dest("10.0.0.31:0", 4)}});
+  const auto ops = diff(goal, kernel.dump().value(), {.retired = {tcp("192.0.2.99:80")}});
+  EXPECT_THAT(kernel.apply(ops), IsEmpty());
+  EXPECT_THAT(diff(goal, kernel.dump().value()), IsEmpty());
+  EXPECT_EQ(kernel.dump().value().size(), 3u);
+}
+
+TEST(Diff, FromTheDeclaredModel) {
+  model::VirtualServer vs{.key = tcp("192.0.2.10:80"),
+                          .scheduler = model::Scheduler::Sh,
+                          .scheduler_flags = {.sh_fallback = true, .sh_port = true},
+                          .persistence = model::Persistence{.timeout = std::chrono::seconds(600), .prefix_length = 24}};
+  vs.real_servers.push_back({.endpoint = ep("10.0.0.11:80"), .weight = 7});
+  vs.real_servers.push_back(
+      {.endpoint = ep("10.0.0.12:80"),
+       .forwarding = {.method = model::ForwardMethod::Tun, .tunnel_type = model::TunnelType::Gue,
+                      .tunnel_port = 6080, .tunnel_checksum = model::TunnelChecksum::RemCsum}});
+  const ServiceEntry e = to_kernel(vs);
+  EXPECT_EQ(e.service.scheduler, "sh");
+  EXPECT_EQ(e.service.flags, kFlagPersistent | kFlagSched1 | kFlagSched2);
+  EXPECT_EQ(e.service.timeout, 600u);
+  EXPECT_EQ(e.service.prefix_length, 24);
+  EXPECT_EQ(e.destinations[0], dest("10.0.0.11:80", 7));
+  EXPECT_EQ(e.destinations[1].forward, Forward::Tunnel);
+  EXPECT_EQ(e.destinations[1].tunnel_type, model::TunnelType::Gue);
+  EXPECT_EQ(e.destinations[1].tunnel_port, 6080);
+  EXPECT_EQ(e.destinations[1].tunnel_checksum, model::TunnelChecksum::RemCsum);
+}
+
+TEST(Diff, DescribesEachOperationForTheLog) {
+  EXPECT_EQ(describe(EditDestination{tcp("192.0.2.10:80"), dest("10.0.0.11:80", 5)}),
+            "edit destination 10.0.0.11:80 masq weight 5 of TCP 192.0.2.10:80");
+  Service s = svc(tcp("192.0.2.10:80"), "sh");
+  s.flags = kFlagPersistent | kFlagSched2;
+  s.timeout = 300;
+  s.prefix_length = 24;
+  EXPECT_EQ(describe(AddService{s}), "add service TCP 192.0.2.10:80 (sh, persistent 300s /24, flags 0x10)");
+  EXPECT_EQ(describe(DeleteDestination{fwm(7), ep("10.0.0.11:80")}), "delete destination 10.0.0.11:80 from FWM 7");
+}
+
+}  // namespace
+}  // namespace lvsd::ipvs

@@ -1,25 +1,125 @@
 // lvsd: the director daemon's entry point.
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <csignal>
 #include <cstdio>
 
 #include "lvsd/config/config.hpp"
 #include "lvsd/daemon/check_report.hpp"
+#include "lvsd/daemon/reconciler.hpp"
+#include "lvsd/ipvs/netlink_backend.hpp"
 
 namespace {
+
+void print_errors(const std::string& path, const lvsd::config::Result& result) {
+  for (const auto& e : result.errors) fmt::print(stderr, "{}\n", e.to_string());
+  fmt::print(stderr, "{}: configuration has {} error{}\n", path, result.errors.size(),
+             result.errors.size() == 1 ? "" : "s");
+}
 
 // nginx -t / keepalived -t: 0 when valid, 1 otherwise; errors on stderr, one per line.
 int check_config(const std::string& path, bool quiet) {
   const auto result = lvsd::config::load_file(path);
   if (!result.ok()) {
-    for (const auto& e : result.errors) fmt::print(stderr, "{}\n", e.to_string());
-    fmt::print(stderr, "{}: configuration has {} error{}\n", path, result.errors.size(),
-               result.errors.size() == 1 ? "" : "s");
+    print_errors(path, result);
     return 1;
   }
   if (!quiet) fmt::print("{}", lvsd::daemon::check_report(path, *result.desired));
   return 0;
+}
+
+// The main job: reconcile the kernel to the config and keep it there until SIGTERM.
+class Daemon {
+ public:
+  Daemon(std::string path, lvsd::model::Desired desired, lvsd::ipvs::Backend& kernel)
+      : path_(std::move(path)),
+        desired_(std::move(desired)),
+        reconciler_(kernel, [](const std::string& line) { spdlog::info("{}", line); }),
+        signals_(io_, SIGHUP, SIGTERM, SIGINT),
+        timer_(io_) {}
+
+  int run() {
+    reconciler_.set_goal(desired_);
+    const auto first = reconciler_.pass(false);
+    spdlog::info("{}: {} virtual servers; {} operations applied, {} refused", path_,
+                 desired_.virtual_servers.size(), first.applied.size(), first.failures.size());
+    wait_signal();
+    schedule();
+    io_.run();
+    return 0;
+  }
+
+ private:
+  void schedule() {
+    timer_.expires_after(desired_.ipvs.reconcile_interval);
+    timer_.async_wait([this](const boost::system::error_code& ec) {
+      if (ec) return;
+      reconciler_.pass(true);
+      schedule();
+    });
+  }
+
+  void wait_signal() {
+    signals_.async_wait([this](const boost::system::error_code& ec, int signo) {
+      if (ec) return;
+      if (signo == SIGHUP) {
+        reload();
+        wait_signal();
+        return;
+      }
+      spdlog::info("signal {}: stopping; IPVS table {}", signo,
+                   desired_.ipvs.on_exit == lvsd::model::OnExit::Keep ? "left as it is" : "entries removed");
+      if (desired_.ipvs.on_exit == lvsd::model::OnExit::Remove) reconciler_.remove_owned();
+      io_.stop();
+    });
+  }
+
+  // A config with errors changes nothing: the running state stays, the errors are logged.
+  void reload() {
+    auto result = lvsd::config::load_file(path_);
+    if (!result.ok()) {
+      for (const auto& e : result.errors) spdlog::error("reload: {}", e.to_string());
+      spdlog::error("reload: {} has {} errors; keeping the running configuration", path_, result.errors.size());
+      return;
+    }
+    desired_ = std::move(*result.desired);
+    reconciler_.set_goal(desired_);
+    const auto report = reconciler_.pass(false);
+    spdlog::info("reload: {} operations applied, {} refused", report.applied.size(), report.failures.size());
+    timer_.cancel();
+    schedule();
+  }
+
+  std::string path_;
+  lvsd::model::Desired desired_;
+  lvsd::daemon::Reconciler reconciler_;
+  boost::asio::io_context io_;
+  boost::asio::signal_set signals_;
+  boost::asio::steady_timer timer_;
+};
+
+int run_daemon(const std::string& path) {
+  auto result = lvsd::config::load_file(path);
+  if (!result.ok()) {
+    print_errors(path, result);
+    return 1;
+  }
+  auto kernel = lvsd::ipvs::NetlinkBackend::open();
+  if (!kernel) {
+    if (kernel.error() == boost::system::errc::protocol_not_supported)
+      fmt::print(stderr, "lvsd: {}\n", lvsd::ipvs::kNoIpvs);
+    else
+      fmt::print(stderr, "lvsd: cannot open a generic netlink socket: {}\n", kernel.error().message());
+    return 1;
+  }
+  Daemon daemon(path, std::move(*result.desired), **kernel);
+  return daemon.run();
 }
 
 }  // namespace
@@ -27,8 +127,11 @@ int check_config(const std::string& path, bool quiet) {
 int main(int argc, char** argv) {
   CLI::App app{"lvsd: keeps the kernel IPVS table equal to the declared pools, minus broken real servers"};
   std::string check_path;
+  std::string config_path = "/etc/lvsd/lvsd.toml";
   bool quiet = false;
   app.add_option("-t,--check-config", check_path, "Check the configuration FILE, print its pools, and exit")
+      ->type_name("FILE");
+  app.add_option("-f,--config", config_path, "Run with the configuration FILE (default /etc/lvsd/lvsd.toml)")
       ->type_name("FILE");
   app.add_flag("-q,--quiet", quiet, "With --check-config: print errors only");
   app.set_version_flag("-V,--version", "lvsd " LVSD_VERSION);
@@ -39,6 +142,5 @@ int main(int argc, char** argv) {
     return app.exit(e) == 0 ? 0 : 2;
   }
   if (!check_path.empty()) return check_config(check_path, quiet);
-  fmt::print(stderr, "{}", app.help());
-  return 2;
+  return run_daemon(config_path);
 }

@@ -80,6 +80,21 @@ struct ServiceEntry {
 // Services in the kernel's dump order (or, for a goal, the config's order).
 using Table = std::vector<ServiceEntry>;
 
+// IPVS_CMD_GET_INFO: the module's version (0x010201 is 1.2.1) and connection table size.
+struct Info {
+  std::uint32_t version = 0;
+  std::uint32_t connection_table_size = 0;
+  bool operator==(const Info&) const = default;
+};
+
+// IPVS_CMD_GET_CONFIG: connection timeouts in seconds.
+struct Timeouts {
+  std::uint32_t tcp = 0;
+  std::uint32_t tcp_fin = 0;
+  std::uint32_t udp = 0;
+  bool operator==(const Timeouts&) const = default;
+};
+
 // The kernel form of a declared virtual server, every real server at its declared weight.
 ServiceEntry to_kernel(const model::VirtualServer& vs);
 Service to_kernel_service(const model::VirtualServer& vs);

@@ -1,0 +1,78 @@
+// The reconcile loop's body, independent of timers and signals.
+#include "lvsd/daemon/reconciler.hpp"
+
+#include <fmt/format.h>
+
+#include <unordered_set>
+
+#include "lvsd/model/hash.hpp"
+
+namespace lvsd::daemon {
+
+ipvs::Table goal_of(const model::Desired& desired) {
+  ipvs::Table t;
+  t.reserve(desired.virtual_servers.size());
+  for (const auto& vs : desired.virtual_servers) t.push_back(ipvs::to_kernel(vs));
+  return t;
+}
+
+void Reconciler::set_goal(const model::Desired& desired) {
+  ipvs::Table next = goal_of(desired);
+  std::unordered_set<model::ServiceKey, model::Hasher> kept;
+  for (const auto& e : next) kept.insert(ipvs::identity(e.service.key));
+  // Retired services stay retired until a pass has deleted them (or the config brings them back).
+  std::vector<model::ServiceKey> retired;
+  for (const auto& k : options_.retired)
+    if (!kept.contains(ipvs::identity(k))) retired.push_back(k);
+  for (const auto& e : goal_)
+    if (!kept.contains(ipvs::identity(e.service.key))) retired.push_back(e.service.key);
+  options_.retired = std::move(retired);
+  options_.manage = desired.ipvs.manage;
+  goal_ = std::move(next);
+}
+
+PassReport Reconciler::run(const std::vector<ipvs::Operation>& ops, const char* why) {
+  PassReport report;
+  report.applied = ops;
+  if (ops.empty()) return report;
+  for (const auto& op : ops) log_(fmt::format("{}: {}", why, ipvs::describe(op)));
+  for (const auto& f : kernel_.apply(ops)) {
+    report.failures.push_back(fmt::format("{}: {}", ipvs::describe(ops[f.index]), f.error.message()));
+    log_(fmt::format("kernel refused {}", report.failures.back()));
+  }
+  return report;
+}
+
+PassReport Reconciler::pass(bool drift) {
+  auto actual = kernel_.dump();
+  if (!actual) {
+    PassReport r;
+    r.read_failed = true;
+    r.read_error = actual.error().message();
+    log_(fmt::format("cannot read the IPVS table: {}; nothing changed", r.read_error));
+    return r;
+  }
+  const auto ops = ipvs::diff(goal_, *actual, options_);
+  auto report = run(ops, drift ? "drift" : "apply");
+  if (report.failures.empty()) options_.retired.clear();
+  return report;
+}
+
+PassReport Reconciler::remove_owned() {
+  auto actual = kernel_.dump();
+  if (!actual) {
+    PassReport r;
+    r.read_failed = true;
+    r.read_error = actual.error().message();
+    log_(fmt::format("cannot read the IPVS table: {}; nothing removed", r.read_error));
+    return r;
+  }
+  std::unordered_set<model::ServiceKey, model::Hasher> owned;
+  for (const auto& e : goal_) owned.insert(ipvs::identity(e.service.key));
+  std::vector<ipvs::Operation> ops;
+  for (const auto& e : *actual)
+    if (owned.contains(ipvs::identity(e.service.key))) ops.push_back(ipvs::DeleteService{e.service.key});
+  return run(ops, "exit");
+}
+
+}  // namespace lvsd::daemon

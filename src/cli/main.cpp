@@ -2,16 +2,130 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include <cstdio>
+
+#include "lvsd/ipvs/netlink_backend.hpp"
+#include "lvsd/ipvs/render.hpp"
+
+namespace {
+
+using lvsd::ipvs::ListView;
+
+// -t/-u/--sctp-service ADDR:PORT or -f MARK [-6] → the key ipvsadm's filter names.
+std::optional<lvsd::model::ServiceKey> service_filter(const std::string& tcp, const std::string& udp,
+                                                      const std::string& sctp, std::uint32_t fwmark, bool ipv6,
+                                                      std::string& error) {
+  lvsd::model::ServiceKey key;
+  const std::string* text = nullptr;
+  if (!tcp.empty()) text = &tcp, key.protocol = lvsd::model::Protocol::Tcp;
+  if (!udp.empty()) text = &udp, key.protocol = lvsd::model::Protocol::Udp;
+  if (!sctp.empty()) text = &sctp, key.protocol = lvsd::model::Protocol::Sctp;
+  if (fwmark != 0) {
+    key.fwmark = fwmark;
+    key.family = ipv6 ? lvsd::model::Family::V6 : lvsd::model::Family::V4;
+    return key;
+  }
+  if (!text) return std::nullopt;
+  auto ep = lvsd::model::Endpoint::parse(*text, true);
+  if (!ep) {
+    error = fmt::format("\"{}\" is not ADDR:PORT (\"192.0.2.10:80\", \"[2001:db8::10]:80\")", *text);
+    return std::nullopt;
+  }
+  key.endpoint = *ep;
+  key.family = ep->address.family();
+  return key;
+}
+
+// Opens the kernel's IPVS table, or says in one line why not.
+std::unique_ptr<lvsd::ipvs::NetlinkBackend> open_kernel() {
+  auto kernel = lvsd::ipvs::NetlinkBackend::open();
+  if (kernel) return std::move(*kernel);
+  if (kernel.error() == boost::system::errc::protocol_not_supported)
+    fmt::print(stderr, "lvsctl: {}\n", lvsd::ipvs::kNoIpvs);
+  else
+    fmt::print(stderr, "lvsctl: cannot open a generic netlink socket: {}\n", kernel.error().message());
+  return nullptr;
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
   CLI::App app{"lvsctl: inspect and steer an LVS director run by lvsd"};
   app.set_version_flag("-V,--version", "lvsctl " LVSD_VERSION);
-  app.require_subcommand(0);
+  app.require_subcommand(1);
+
+  // list: ipvsadm -L's listing options, read from the kernel (works with or without lvsd).
+  auto* list = app.add_subcommand("list", "Print the kernel's IPVS table as ipvsadm -Ln does");
+  bool numeric = false, stats = false, rate = false, thresholds = false, persistent = false, tun_info = false;
+  bool exact = false, sort = false, nosort = false, ipv6 = false;
+  std::string tcp, udp, sctp;
+  std::uint32_t fwmark = 0;
+  list->add_flag("-n,--numeric", numeric, "Addresses and ports as numbers (always the case)");
+  list->add_flag("--stats", stats, "Counters: connections, packets, bytes");
+  list->add_flag("--rate", rate, "Rates: connections, packets and bytes per second");
+  list->add_flag("--thresholds", thresholds, "Upper and lower connection thresholds");
+  list->add_flag("--persistent-conn", persistent, "Persistent connections");
+  list->add_flag("--tun-info", tun_info, "Tunnel type, port and checksum");
+  list->add_flag("--exact", exact, "Counters in full, without K/M/G scaling");
+  list->add_flag("--sort", sort, "Sort services and real servers (the default)");
+  list->add_flag("--nosort", nosort, "The kernel's order");
+  list->add_option("-t,--tcp-service", tcp, "Only this TCP service")->type_name("ADDR:PORT");
+  list->add_option("-u,--udp-service", udp, "Only this UDP service")->type_name("ADDR:PORT");
+  list->add_option("--sctp-service", sctp, "Only this SCTP service")->type_name("ADDR:PORT");
+  list->add_option("-f,--fwmark-service", fwmark, "Only this firewall-mark service")->type_name("MARK");
+  list->add_flag("-6,--ipv6", ipv6, "With -f: the IPv6 fwmark service");
+
+  auto* save = app.add_subcommand("save", "Print the table as ipvsadm -S -n does (ipvsadm -R restores it)");
+  bool save_numeric = false;
+  save->add_flag("-n,--numeric", save_numeric, "Addresses and ports as numbers (always the case)");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    // --help and --version exit 0; every usage error exits 2, as documented.
     return app.exit(e) == 0 ? 0 : 2;
   }
-  fmt::print(stderr, "{}", app.help());
-  return 2;
+
+  if (list->parsed()) {
+    lvsd::ipvs::ListOptions options;
+    // ipvsadm shows the first of these that was given, in this order.
+    options.view = stats ? ListView::Stats
+                   : rate ? ListView::Rate
+                   : thresholds ? ListView::Thresholds
+                   : persistent ? ListView::PersistentConn
+                   : tun_info ? ListView::TunnelInfo
+                              : ListView::Plain;
+    options.exact = exact;
+    options.nosort = nosort && !sort;
+    std::string error;
+    options.service = service_filter(tcp, udp, sctp, fwmark, ipv6, error);
+    if (!error.empty()) {
+      fmt::print(stderr, "lvsctl: {}\n", error);
+      return 2;
+    }
+    auto kernel = open_kernel();
+    if (!kernel) return 1;
+    auto info = kernel->info();
+    auto table = kernel->dump();
+    if (!info || !table) {
+      fmt::print(stderr, "lvsctl: cannot read the IPVS table: {}\n",
+                 (!info ? info.error() : table.error()).message());
+      return 1;
+    }
+    auto text = lvsd::ipvs::render_list(*info, *table, options);
+    if (!text) {
+      fmt::print(stderr, "{}\n", lvsd::ipvs::kNoSuchService);
+      return 1;
+    }
+    fmt::print("{}", *text);
+    return 0;
+  }
+  auto kernel = open_kernel();
+  if (!kernel) return 1;
+  auto table = kernel->dump();
+  if (!table) {
+    fmt::print(stderr, "lvsctl: cannot read the IPVS table: {}\n", table.error().message());
+    return 1;
+  }
+  fmt::print("{}", lvsd::ipvs::render_save(*table));
+  return 0;
 }

@@ -1,6 +1,7 @@
 // lvsd: the director daemon's entry point.
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
+#include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include <boost/asio/io_context.hpp>
@@ -142,5 +143,8 @@ int main(int argc, char** argv) {
     return app.exit(e) == 0 ? 0 : 2;
   }
   if (!check_path.empty()) return check_config(check_path, quiet);
+  // The log goes to standard error (the journal under systemd); standard output stays for
+  // what a command was asked to print.
+  spdlog::set_default_logger(spdlog::stderr_logger_mt("lvsd"));
   return run_daemon(config_path);
 }

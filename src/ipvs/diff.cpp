@@ -16,6 +16,17 @@ ServiceKey identity(const ServiceKey& key) {
   return k;
 }
 
+namespace {
+// The kernel reports a destination on one of its own addresses as Local, whatever method it
+// was given (ip_vs_ctl.c: __ip_vs_update_dest); that is not a difference to undo.
+bool same_destination(const Destination& goal, const Destination& kernel) {
+  if (kernel.forward != Forward::Local) return goal.same_settings(kernel);
+  Destination as_given = kernel;
+  as_given.forward = goal.forward;
+  return goal.same_settings(as_given);
+}
+}  // namespace
+
 std::vector<Operation> diff(const Table& goal, const Table& actual, const DiffOptions& options) {
   std::unordered_map<ServiceKey, const ServiceEntry*, model::Hasher> in_kernel;
   in_kernel.reserve(actual.size());
@@ -45,7 +56,7 @@ std::vector<Operation> diff(const Table& goal, const Table& actual, const DiffOp
       auto h = have.find(d.endpoint);
       if (h == have.end())
         add_dests.push_back(AddDestination{g.service.key, d});
-      else if (!h->second->same_settings(d))
+      else if (!same_destination(d, *h->second))
         edit_dests.push_back(EditDestination{g.service.key, d});
     }
     for (const auto& d : k.destinations)

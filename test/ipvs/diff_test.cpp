@@ -84,6 +84,15 @@ TEST(Diff, ForwardingAndThresholdChangesAreDestinationEdits) {
                                                   Operation{EditDestination{tcp("192.0.2.10:80"), b}}));
 }
 
+TEST(Diff, ALocalDestinationIsNotDrift) {
+  Table actual = web_farm();
+  actual[0].destinations[0].forward = Forward::Local;  // the kernel's view of a local address
+  EXPECT_THAT(diff(web_farm(), actual), IsEmpty());
+  actual[0].destinations[0].weight = 4;
+  EXPECT_THAT(diff(web_farm(), actual),
+              ElementsAre(Operation{EditDestination{tcp("192.0.2.10:80"), dest("10.0.0.11:80")}}));
+}
+
 TEST(Diff, NewServiceThenItsDestinations) {
   Table goal = web_farm();
   goal.push_back({svc(tcp("192.0.2.11:80")), {dest("10.0.0.21:80"), dest("10.0.0.22:80", 2)}});

@@ -8,6 +8,7 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include <chrono>
 #include <csignal>
 #include <cstdio>
 
@@ -105,7 +106,27 @@ class Daemon {
   boost::asio::steady_timer timer_;
 };
 
-int run_daemon(const std::string& path) {
+// --once: one pass and exit, with what it took (for scripts, and for the load benchmark).
+int run_once(lvsd::model::Desired desired, lvsd::ipvs::NetlinkBackend& kernel, const std::string& path,
+             std::chrono::steady_clock::time_point started) {
+  using Clock = std::chrono::steady_clock;
+  const auto ms = [](Clock::duration d) { return std::chrono::duration<double, std::milli>(d).count(); };
+  const auto parsed = Clock::now();
+  lvsd::daemon::Reconciler reconciler(kernel, [](const std::string& line) { spdlog::debug("{}", line); });
+  reconciler.set_goal(desired);
+  const auto report = reconciler.pass(false);
+  const auto done = Clock::now();
+  for (const auto& f : report.failures) fmt::print(stderr, "lvsd: kernel refused {}\n", f);
+  if (report.read_failed) fmt::print(stderr, "lvsd: cannot read the IPVS table: {}\n", report.read_error);
+  fmt::print("{}: {} operations applied, {} refused, {} write requests in {} sends; config {:.0f} ms, "
+             "kernel {:.0f} ms\n",
+             path, report.applied.size(), report.failures.size(), kernel.write_requests(), kernel.write_sends(),
+             ms(parsed - started), ms(done - parsed));
+  return report.failures.empty() && !report.read_failed ? 0 : 1;
+}
+
+int run_daemon(const std::string& path, bool once) {
+  const auto started = std::chrono::steady_clock::now();
   auto result = lvsd::config::load_file(path);
   if (!result.ok()) {
     print_errors(path, result);
@@ -119,6 +140,7 @@ int run_daemon(const std::string& path) {
       fmt::print(stderr, "lvsd: cannot open a generic netlink socket: {}\n", kernel.error().message());
     return 1;
   }
+  if (once) return run_once(std::move(*result.desired), **kernel, path, started);
   Daemon daemon(path, std::move(*result.desired), **kernel);
   return daemon.run();
 }
@@ -130,11 +152,13 @@ int main(int argc, char** argv) {
   std::string check_path;
   std::string config_path = "/etc/lvsd/lvsd.toml";
   bool quiet = false;
+  bool once = false;
   app.add_option("-t,--check-config", check_path, "Check the configuration FILE, print its pools, and exit")
       ->type_name("FILE");
   app.add_option("-f,--config", config_path, "Run with the configuration FILE (default /etc/lvsd/lvsd.toml)")
       ->type_name("FILE");
   app.add_flag("-q,--quiet", quiet, "With --check-config: print errors only");
+  app.add_flag("-1,--once", once, "Reconcile the kernel to the configuration once, print what it took, and exit");
   app.set_version_flag("-V,--version", "lvsd " LVSD_VERSION);
   try {
     app.parse(argc, argv);
@@ -146,5 +170,5 @@ int main(int argc, char** argv) {
   // The log goes to standard error (the journal under systemd); standard output stays for
   // what a command was asked to print.
   spdlog::set_default_logger(spdlog::stderr_logger_mt("lvsd"));
-  return run_daemon(config_path);
+  return run_daemon(config_path, once);
 }

@@ -31,15 +31,16 @@ void Reconciler::set_goal(const model::Desired& desired) {
   goal_ = std::move(next);
 }
 
-PassReport Reconciler::run(const std::vector<ipvs::Operation>& ops, const char* why) {
+PassReport Reconciler::run(std::vector<ipvs::Operation> ops, const char* why) {
   PassReport report;
-  report.applied = ops;
-  if (ops.empty()) return report;
-  for (const auto& op : ops) log_(fmt::format("{}: {}", why, ipvs::describe(op)));
-  for (const auto& f : kernel_.apply(ops)) {
-    report.failures.push_back(fmt::format("{}: {}", ipvs::describe(ops[f.index]), f.error.message()));
-    log_(fmt::format("kernel refused {}", report.failures.back()));
+  if (!ops.empty()) {
+    for (const auto& op : ops) log_(fmt::format("{}: {}", why, ipvs::describe(op)));
+    for (const auto& f : kernel_.apply(ops)) {
+      report.failures.push_back(fmt::format("{}: {}", ipvs::describe(ops[f.index]), f.error.message()));
+      log_(fmt::format("kernel refused {}", report.failures.back()));
+    }
   }
+  report.applied = std::move(ops);
   return report;
 }
 
@@ -52,8 +53,7 @@ PassReport Reconciler::pass(bool drift) {
     log_(fmt::format("cannot read the IPVS table: {}; nothing changed", r.read_error));
     return r;
   }
-  const auto ops = ipvs::diff(goal_, *actual, options_);
-  auto report = run(ops, drift ? "drift" : "apply");
+  auto report = run(ipvs::diff(goal_, *actual, options_), drift ? "drift" : "apply");
   if (report.failures.empty()) options_.retired.clear();
   return report;
 }
@@ -72,7 +72,7 @@ PassReport Reconciler::remove_owned() {
   std::vector<ipvs::Operation> ops;
   for (const auto& e : *actual)
     if (owned.contains(ipvs::identity(e.service.key))) ops.push_back(ipvs::DeleteService{e.service.key});
-  return run(ops, "exit");
+  return run(std::move(ops), "exit");
 }
 
 }  // namespace lvsd::daemon

@@ -40,7 +40,7 @@ class Reconciler {
   const ipvs::Table& goal() const { return goal_; }
 
  private:
-  PassReport run(const std::vector<ipvs::Operation>& ops, const char* why);
+  PassReport run(std::vector<ipvs::Operation> ops, const char* why);
 
   ipvs::Backend& kernel_;
   Log log_;

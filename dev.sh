@@ -16,6 +16,10 @@ case "${1:-}" in
     scripts/setup
     build build
     build/lvsd --check-config etc/lvsd.toml
+    # The daemon itself, in a VM with Debian's kernel (the development machines' kernel has
+    # no IPVS, and a demo must not change this host's table): a director, two web servers,
+    # a client's requests through the VIP, and lvsctl's listing.
+    integration/vm/run --build-dir build demo
     ;;
   test)
     scripts/setup

@@ -8,13 +8,7 @@
 [ -e /proc/net/ip_vs ] || fail "/proc/net/ip_vs missing: the kernel has no IPVS"
 
 VIP=10.0.100.1
-forwarding_on
-vip_add $VIP
-client_ns client 10.0.0.1/24 10.0.0.2/24
-attach_ns be1 10.1.1.1/24 10.1.1.2/24
-attach_ns be2 10.1.2.1/24 10.1.2.2/24
-http_backend be1 be1
-http_backend be2 be2
+nat_farm $VIP
 
 run ipvsadm -A -t $VIP:80 -s rr
 run ipvsadm -a -t $VIP:80 -r 10.1.1.2:80 -m

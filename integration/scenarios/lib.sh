@@ -162,3 +162,18 @@ http_backend() {
   ip netns exec "$_ns" httpd -f -p "$_port" -h "$_root" >/dev/null 2>&1 &
   wait_for 10 "httpd $_name in $_ns" _http_answers "$_ns" "http://127.0.0.1:$_port/" "$_name"
 }
+
+# --- a ready farm --------------------------------------------------------------------------
+
+# nat_farm VIP: the director forwards, VIP on its lo; a client namespace (10.0.0.2, via
+# 10.0.0.1) and two backends be1 (10.1.1.2) and be2 (10.1.2.2) serving their own names over
+# HTTP on port 80, each with a default route back through the director (NAT needs it).
+nat_farm() {
+  forwarding_on
+  vip_add "$1"
+  client_ns client 10.0.0.1/24 10.0.0.2/24
+  attach_ns be1 10.1.1.1/24 10.1.1.2/24
+  attach_ns be2 10.1.2.1/24 10.1.2.2/24
+  http_backend be1 be1
+  http_backend be2 be2
+}

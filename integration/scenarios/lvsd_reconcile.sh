@@ -8,13 +8,7 @@
 
 [ -x /usr/bin/lvsd ] || fail "no lvsd in the guest: build the project first"
 VIP=10.0.100.1
-forwarding_on
-vip_add $VIP
-client_ns client 10.0.0.1/24 10.0.0.2/24
-attach_ns be1 10.1.1.1/24 10.1.1.2/24
-attach_ns be2 10.1.2.1/24 10.1.2.2/24
-http_backend be1 be1
-http_backend be2 be2
+nat_farm $VIP
 
 write_config() {  # write_config WEIGHT_OF_443 ON_EXIT
   cat >/tmp/lvsd.toml <<EOT

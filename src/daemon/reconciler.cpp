@@ -44,29 +44,28 @@ PassReport Reconciler::run(std::vector<ipvs::Operation> ops, const char* why) {
   return report;
 }
 
-PassReport Reconciler::pass(bool drift) {
+std::optional<ipvs::Table> Reconciler::read_kernel(PassReport& report, const char* consequence) {
   auto actual = kernel_.dump();
-  if (!actual) {
-    PassReport r;
-    r.read_failed = true;
-    r.read_error = actual.error().message();
-    log_(fmt::format("cannot read the IPVS table: {}; nothing changed", r.read_error));
-    return r;
-  }
+  if (actual) return std::move(*actual);
+  report.read_failed = true;
+  report.read_error = actual.error().message();
+  log_(fmt::format("cannot read the IPVS table: {}; {}", report.read_error, consequence));
+  return std::nullopt;
+}
+
+PassReport Reconciler::pass(bool drift) {
+  PassReport failed;
+  auto actual = read_kernel(failed, "nothing changed");
+  if (!actual) return failed;
   auto report = run(ipvs::diff(goal_, *actual, options_), drift ? "drift" : "apply");
   if (report.failures.empty()) options_.retired.clear();
   return report;
 }
 
 PassReport Reconciler::remove_owned() {
-  auto actual = kernel_.dump();
-  if (!actual) {
-    PassReport r;
-    r.read_failed = true;
-    r.read_error = actual.error().message();
-    log_(fmt::format("cannot read the IPVS table: {}; nothing removed", r.read_error));
-    return r;
-  }
+  PassReport failed;
+  auto actual = read_kernel(failed, "nothing removed");
+  if (!actual) return failed;
   std::unordered_set<model::ServiceKey, model::Hasher> owned;
   for (const auto& e : goal_) owned.insert(ipvs::identity(e.service.key));
   std::vector<ipvs::Operation> ops;

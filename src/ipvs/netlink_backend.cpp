@@ -139,28 +139,28 @@ boost::system::result<Table> NetlinkBackend::dump() {
   return table;
 }
 
-boost::system::result<Info> NetlinkBackend::info() {
-  Info info;
-  auto ec = impl_->transact(netlink::encode_get_info(impl_->family), false, [&](nlmsghdr* h) -> error_code {
-    auto i = netlink::decode_info(h);
-    if (!i) return i.error();
-    info = *i;
+namespace {
+// A GET with one reply, decoded by `decode`.
+template <class T, class Decode>
+boost::system::result<T> get_one(NetlinkBackend::Impl& impl, netlink::Msg request, Decode decode) {
+  T value{};
+  auto ec = impl.transact(std::move(request), false, [&](nlmsghdr* h) -> error_code {
+    auto decoded = decode(h);
+    if (!decoded) return decoded.error();
+    value = *decoded;
     return {};
   });
   if (ec) return ec;
-  return info;
+  return value;
+}
+}  // namespace
+
+boost::system::result<Info> NetlinkBackend::info() {
+  return get_one<Info>(*impl_, netlink::encode_get_info(impl_->family), netlink::decode_info);
 }
 
 boost::system::result<Timeouts> NetlinkBackend::timeouts() {
-  Timeouts t;
-  auto ec = impl_->transact(netlink::encode_get_config(impl_->family), false, [&](nlmsghdr* h) -> error_code {
-    auto c = netlink::decode_config(h);
-    if (!c) return c.error();
-    t = *c;
-    return {};
-  });
-  if (ec) return ec;
-  return t;
+  return get_one<Timeouts>(*impl_, netlink::encode_get_config(impl_->family), netlink::decode_config);
 }
 
 std::vector<Failure> NetlinkBackend::apply(std::span<const Operation> operations) {

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -41,6 +42,8 @@ class Reconciler {
 
  private:
   PassReport run(std::vector<ipvs::Operation> ops, const char* why);
+  // The kernel's table, or nullopt with the failure logged and recorded in `report`.
+  std::optional<ipvs::Table> read_kernel(PassReport& report, const char* consequence);
 
   ipvs::Backend& kernel_;
   Log log_;

@@ -34,8 +34,9 @@ class NetlinkBackend final : public Backend {
   // Netlink sends (sendmsg calls) for those writes.
   std::size_t write_sends() const { return write_sends_; }
 
+  struct Impl;  // the socket and its buffers (netlink_backend.cpp)
+
  private:
-  struct Impl;
   explicit NetlinkBackend(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
   std::size_t write_requests_ = 0;

@@ -346,6 +346,10 @@ class PoolParser {
       if (fwd.tunnel_type == model::TunnelType::Ipip && csum &&
           fwd.tunnel_checksum != model::TunnelChecksum::NoCsum)
         d_.add(**csum, csum->path, "ipip tunnels carry no checksum; tunnel_checksum is for gue and gre");
+      // Remote checksum offload is a GUE option; ipvsadm refuses --tun-remcsum for gre.
+      if (fwd.tunnel_type == model::TunnelType::Gre && fwd.tunnel_checksum == model::TunnelChecksum::RemCsum &&
+          !in_defaults_)
+        d_.add(**csum, csum->path, "remcsum (remote checksum offload) is for gue tunnels; gre takes nocsum or csum");
     }
   }
 

@@ -188,6 +188,13 @@ TEST(ConfigErrors, TunnelSettingsWithoutTunnel) {
                           "server's GUE UDP port)"));
 }
 
+TEST(ConfigErrors, RemoteChecksumIsForGueOnly) {
+  EXPECT_THAT(errors_of("[[virtual_server]]\naddress = \"192.0.2.10:80\"\nforward = \"tun\"\n"
+                        "tunnel_type = \"gre\"\ntunnel_checksum = \"remcsum\"\n"),
+              ElementsAre("t.toml:5:19: virtual_server[0].tunnel_checksum: remcsum (remote checksum offload) is "
+                          "for gue tunnels; gre takes nocsum or csum"));
+}
+
 TEST(ConfigErrors, BadDurationAndTimeoutLongerThanInterval) {
   EXPECT_THAT(errors_of("[[virtual_server]]\naddress = \"192.0.2.10:80\"\n[[virtual_server.check]]\n"
                         "type = \"tcp\"\ninterval = \"5 seconds\"\n"),

@@ -648,11 +648,11 @@ TEST(RealServerKeysTest, ForwardTunGre) {
   EXPECT_EQ(rs_with("", R"(address = "10.0.0.11"
 forward = "tun"
 tunnel_type = "gre"
-tunnel_checksum = "remcsum")"),
+tunnel_checksum = "csum")"),
             (model::RealServer{.endpoint = ep("10.0.0.11:80"),
                                .forwarding = {.method = model::ForwardMethod::Tun,
                                               .tunnel_type = model::TunnelType::Gre,
-                                              .tunnel_checksum = model::TunnelChecksum::RemCsum}}));
+                                              .tunnel_checksum = model::TunnelChecksum::Csum}}));
 }
 
 TEST(RealServerKeysTest, TunnelCarriesTheOtherFamily) {

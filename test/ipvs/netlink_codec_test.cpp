@@ -237,3 +237,80 @@ TEST(NetlinkCodec, MalformedRepliesAreBadMessagesNotCrashes) {
 
 }  // namespace
 }  // namespace lvsd::ipvs::netlink
+
+namespace lvsd::ipvs::netlink {
+namespace {
+
+// Replies captured from Debian's 6.1 kernel in the VM (integration/scenarios/capture_replies.sh):
+// one "label hex" line per netlink message.
+std::vector<std::pair<std::string, std::vector<std::uint8_t>>> captured() {
+  std::vector<std::pair<std::string, std::vector<std::uint8_t>>> out;
+  FILE* f = std::fopen(LVSD_TEST_DATA "/ipvs_replies.txt", "r");
+  if (!f) return out;
+  char label[32];
+  static char hex[1 << 16];
+  while (std::fscanf(f, "%31s %65535s", label, hex) == 2) {
+    std::vector<std::uint8_t> bytes;
+    for (const char* p = hex; p[0] && p[1]; p += 2) {
+      unsigned v = 0;
+      std::sscanf(p, "%2x", &v);
+      bytes.push_back(static_cast<std::uint8_t>(v));
+    }
+    out.emplace_back(label, std::move(bytes));
+  }
+  std::fclose(f);
+  return out;
+}
+
+nlmsghdr* header(std::vector<std::uint8_t>& bytes) { return reinterpret_cast<nlmsghdr*>(bytes.data()); }
+
+TEST(NetlinkCodecGolden, RepliesOfARealKernelDecodeAsIpvsadmShowsThem) {
+  auto replies = captured();
+  ASSERT_EQ(replies.size(), 9u);
+  ASSERT_EQ(replies[0].first, "info");
+  EXPECT_EQ(decode_info(header(replies[0].second)).value(), (Info{0x010201, 4096}));
+  ASSERT_EQ(replies[1].first, "config");
+  EXPECT_EQ(decode_config(header(replies[1].second)).value(), (Timeouts{900, 120, 300}));
+
+  std::vector<Service> services;
+  for (auto& [label, bytes] : replies)
+    if (label == "service") services.push_back(decode_service(header(bytes)).value());
+  ASSERT_EQ(services.size(), 3u);
+  EXPECT_EQ(services[0].key.to_string(), "TCP 10.0.100.1:80");
+  EXPECT_EQ(services[0].scheduler, "rr");
+  EXPECT_EQ(services[0].flags, 0u);
+  EXPECT_EQ(services[0].prefix_length, 32);
+  EXPECT_EQ(services[0].stats.conns, 3u);  // three requests went through
+  EXPECT_EQ(services[1].key.to_string(), "UDP [2001:db8::10]:53");
+  EXPECT_EQ(services[1].scheduler, "sh");
+  EXPECT_EQ(services[1].flags, kFlagPersistent | kFlagSched2);
+  EXPECT_EQ(services[1].timeout, 60u);
+  EXPECT_EQ(services[1].prefix_length, 64);
+  EXPECT_EQ(services[2].key.to_string(), "FWM 9");
+  EXPECT_EQ(services[2].scheduler, "mh");
+  EXPECT_EQ(services[2].flags, kFlagSched1);
+
+  // Destinations come per service in the kernel's list order (newest first).
+  std::vector<Destination> dests;
+  for (auto& [label, bytes] : replies)
+    if (label == "destination") dests.push_back(decode_destination(header(bytes), model::Family::V4).value());
+  ASSERT_EQ(dests.size(), 4u);
+  EXPECT_EQ(dests[0].endpoint.to_string(), "10.1.2.2:80");
+  EXPECT_EQ(dests[0].forward, Forward::Masq);
+  EXPECT_EQ(dests[0].upper_threshold, 100u);
+  EXPECT_EQ(dests[0].lower_threshold, 10u);
+  EXPECT_EQ(dests[1].endpoint.to_string(), "10.1.1.2:80");
+  EXPECT_EQ(dests[1].weight, 2u);
+  EXPECT_EQ(dests[0].stats.conns + dests[1].stats.conns, 3u);
+  EXPECT_EQ(dests[2].endpoint.to_string(), "[2001:db8:1::1]:53");
+  EXPECT_EQ(dests[2].forward, Forward::Route);
+  EXPECT_EQ(dests[2].weight, 0u);
+  EXPECT_EQ(dests[3].endpoint.to_string(), "10.3.0.1:0");
+  EXPECT_EQ(dests[3].forward, Forward::Tunnel);
+  EXPECT_EQ(dests[3].tunnel_type, model::TunnelType::Gue);
+  EXPECT_EQ(dests[3].tunnel_port, 6080);
+  EXPECT_EQ(dests[3].tunnel_checksum, model::TunnelChecksum::RemCsum);
+}
+
+}  // namespace
+}  // namespace lvsd::ipvs::netlink

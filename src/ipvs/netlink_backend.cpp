@@ -56,9 +56,14 @@ struct NetlinkBackend::Impl {
     do n = ::recv(fd(), recv_buf.data(), recv_buf.size(), 0);
     while (n < 0 && errno == EINTR);
     if (n < 0) return from_errno(errno);
-    auto* h = reinterpret_cast<nlmsghdr*>(recv_buf.data());
-    int left = static_cast<int>(n);
-    for (; NLMSG_OK(h, left); h = NLMSG_NEXT(h, left)) each(h);
+    // Every whole message in the datagram (NLMSG_OK/NLMSG_NEXT, without their mixed signs).
+    const auto len = static_cast<std::size_t>(n);
+    for (std::size_t off = 0; len - off >= sizeof(nlmsghdr);) {
+      auto* h = reinterpret_cast<nlmsghdr*>(recv_buf.data() + off);
+      if (h->nlmsg_len < sizeof(nlmsghdr) || h->nlmsg_len > len - off) break;
+      each(h);
+      off += NLMSG_ALIGN(h->nlmsg_len);
+    }
     return {};
   }
 

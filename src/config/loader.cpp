@@ -3,6 +3,7 @@
 #include <limits.h>
 #include <stdlib.h>
 
+#include <algorithm>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -188,7 +189,7 @@ class Loader {
       if (!merge(doc.root, chunk)) return;
     }
     const Table root(d_, Node{&doc.root, ""}, kRootKeys);
-    if (!main) reject_main_only(doc.root, name);
+    if (!main) reject_main_only(doc.root);
     if (auto inc = root.get("include")) {
       if (auto patterns = get_string_list(d_, *inc)) {
         // Each element's node, for its place in errors.
@@ -259,18 +260,17 @@ class Loader {
     return true;
   }
 
-  void reject_main_only(const toml::value& root, const std::string& name) {
-    (void)name;
+  // [global], [ipvs], [defaults] and [vrrp] belong to the main file alone.
+  void reject_main_only(const toml::value& root) {
     for (const auto& [key, value] : root.as_table()) {
-      for (auto k : kRootKeys) {
-        bool included_ok = false;
-        for (auto ik : kIncludedKeys) included_ok = included_ok || ik == key;
-        if (k == key && !included_ok)
-          d_.add(key_place(value, key), key,
-                 "may only be set in the main file, not in an included file");
-      }
+      const bool known = std::find(std::begin(kRootKeys), std::end(kRootKeys), key) != std::end(kRootKeys);
+      const bool allowed =
+          std::find(std::begin(kIncludedKeys), std::end(kIncludedKeys), key) != std::end(kIncludedKeys);
+      if (known && !allowed)
+        d_.add(key_place(value, key), key, "may only be set in the main file, not in an included file");
     }
   }
+
 
   void include(const std::string& pattern, const toml::value& at, const std::string& key,
                const std::string& base_dir, int depth) {

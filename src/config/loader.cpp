@@ -4,6 +4,7 @@
 #include <stdlib.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -119,6 +120,41 @@ Scan scan(std::string_view text, const std::string& file) {
   return out;
 }
 
+// Where the text stops being UTF-8 (npos when it is valid). TOML files are UTF-8, and
+// toml11 3.7 reads past its buffer when it reports bad UTF-8 inside a literal string, so the
+// loader reports it first.
+std::size_t invalid_utf8(std::string_view text) {
+  const auto* p = reinterpret_cast<const unsigned char*>(text.data());
+  const std::size_t n = text.size();
+  for (std::size_t i = 0; i < n;) {
+    const unsigned c = p[i];
+    std::size_t len = 0;
+    std::uint32_t cp = 0;
+    if (c < 0x80) { ++i; continue; }
+    if ((c & 0xe0) == 0xc0) len = 2, cp = c & 0x1f;
+    else if ((c & 0xf0) == 0xe0) len = 3, cp = c & 0x0f;
+    else if ((c & 0xf8) == 0xf0) len = 4, cp = c & 0x07;
+    else return i;
+    if (i + len > n) return i;
+    for (std::size_t k = 1; k < len; ++k) {
+      if ((p[i + k] & 0xc0) != 0x80) return i;
+      cp = (cp << 6) | (p[i + k] & 0x3f);
+    }
+    const std::uint32_t min = len == 2 ? 0x80 : len == 3 ? 0x800 : 0x10000;
+    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return i;  // overlong, too big, surrogate
+    i += len;
+  }
+  return std::string_view::npos;
+}
+
+Place place_at(std::string_view text, std::size_t offset, const std::string& file) {
+  const auto before = text.substr(0, offset);
+  const auto line = static_cast<int>(std::count(before.begin(), before.end(), '\n')) + 1;
+  const auto line_start = before.rfind('\n');
+  const auto column = static_cast<int>(offset - (line_start == std::string_view::npos ? 0 : line_start + 1)) + 1;
+  return Place{file, line, column};
+}
+
 // An array made by [[name]] headers (as opposed to `name = [...]`), which TOML lets later
 // headers extend.
 bool is_array_of_tables(const toml::value& v) {
@@ -162,6 +198,10 @@ class Loader {
                  bool main, int depth) {
     if (text.size() > kMaxFileBytes) {
       d_.add(Place{name, 0, 0}, "", "file is larger than 16 MiB");
+      return;
+    }
+    if (const auto bad = invalid_utf8(text); bad != std::string_view::npos) {
+      d_.add(place_at(text, bad, name), "", "syntax error: invalid UTF-8 (a TOML file is UTF-8 text)");
       return;
     }
     const auto sc = scan(text, name);

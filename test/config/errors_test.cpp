@@ -289,6 +289,17 @@ TEST(ConfigErrors, DeepNestingIsRefusedBeforeParsing) {
               ElementsAre("t.toml:1:69: arrays and tables nested more than 64 deep"));
 }
 
+TEST(ConfigErrors, InvalidUtf8IsASyntaxErrorAtItsByte) {
+  // Bad bytes inside a literal string once made toml11 read past its buffer (found by fuzzing).
+  EXPECT_THAT(errors_of("[global]\nrouter_id = 'lb\xff\xff'\n"),
+              ElementsAre("t.toml:2:16: syntax error: invalid UTF-8 (a TOML file is UTF-8 text)"));
+  EXPECT_THAT(errors_of("a = \"\xc0\xaf\"\n"),  // an overlong '/'
+              ElementsAre("t.toml:1:6: syntax error: invalid UTF-8 (a TOML file is UTF-8 text)"));
+  const auto r = load_string("[global]\nrouter_id = \"lb-\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\"\n", "t.toml", "/x");
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r.desired->globals.router_id, "lb-\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80");
+}
+
 TEST(ConfigErrors, MissingFile) {
   const auto r = load_file("/nonexistent/lvsd.toml");
   ASSERT_EQ(r.errors.size(), 1u);

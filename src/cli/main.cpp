@@ -40,10 +40,7 @@ std::optional<lvsd::model::ServiceKey> service_filter(const std::string& tcp, co
 std::unique_ptr<lvsd::ipvs::NetlinkBackend> open_kernel() {
   auto kernel = lvsd::ipvs::NetlinkBackend::open();
   if (kernel) return std::move(*kernel);
-  if (kernel.error() == boost::system::errc::protocol_not_supported)
-    fmt::print(stderr, "lvsctl: {}\n", lvsd::ipvs::kNoIpvs);
-  else
-    fmt::print(stderr, "lvsctl: cannot open a generic netlink socket: {}\n", kernel.error().message());
+  fmt::print(stderr, "lvsctl: {}\n", lvsd::ipvs::open_error_text(kernel.error()));
   return nullptr;
 }
 

@@ -134,10 +134,7 @@ int run_daemon(const std::string& path, bool once) {
   }
   auto kernel = lvsd::ipvs::NetlinkBackend::open();
   if (!kernel) {
-    if (kernel.error() == boost::system::errc::protocol_not_supported)
-      fmt::print(stderr, "lvsd: {}\n", lvsd::ipvs::kNoIpvs);
-    else
-      fmt::print(stderr, "lvsd: cannot open a generic netlink socket: {}\n", kernel.error().message());
+    fmt::print(stderr, "lvsd: {}\n", lvsd::ipvs::open_error_text(kernel.error()));
     return 1;
   }
   if (once) return run_once(std::move(*result.desired), **kernel, path, started);

@@ -95,6 +95,11 @@ struct NetlinkBackend::Impl {
   }
 };
 
+std::string open_error_text(const boost::system::error_code& error) {
+  if (error == errc::protocol_not_supported) return std::string(kNoIpvs);
+  return "cannot open a generic netlink socket: " + error.message();
+}
+
 NetlinkBackend::NetlinkBackend(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 NetlinkBackend::~NetlinkBackend() = default;
 

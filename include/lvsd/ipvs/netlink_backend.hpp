@@ -5,6 +5,7 @@
 #include <boost/system/result.hpp>
 
 #include <memory>
+#include <string>
 #include <string_view>
 
 #include "lvsd/ipvs/backend.hpp"
@@ -14,6 +15,9 @@ namespace lvsd::ipvs {
 // The one line a command that needs IPVS prints on a kernel without it.
 inline constexpr std::string_view kNoIpvs =
     "kernel has no IPVS: generic netlink family IPVS not found; load module ip_vs";
+
+// The one line to print when open() fails: kNoIpvs, or the socket's error.
+std::string open_error_text(const boost::system::error_code& error);
 
 class NetlinkBackend final : public Backend {
  public:

@@ -112,7 +112,8 @@ int run_once(lvsd::model::Desired desired, lvsd::ipvs::NetlinkBackend& kernel, c
   using Clock = std::chrono::steady_clock;
   const auto ms = [](Clock::duration d) { return std::chrono::duration<double, std::milli>(d).count(); };
   const auto parsed = Clock::now();
-  lvsd::daemon::Reconciler reconciler(kernel, [](const std::string& line) { spdlog::debug("{}", line); });
+  // No log: what went wrong is printed from the report below.
+  lvsd::daemon::Reconciler reconciler(kernel, {});
   reconciler.set_goal(desired);
   const auto report = reconciler.pass(false);
   const auto done = Clock::now();

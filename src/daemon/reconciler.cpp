@@ -34,10 +34,12 @@ void Reconciler::set_goal(const model::Desired& desired) {
 PassReport Reconciler::run(std::vector<ipvs::Operation> ops, const char* why) {
   PassReport report;
   if (!ops.empty()) {
-    for (const auto& op : ops) log_(fmt::format("{}: {}", why, ipvs::describe(op)));
+    // A first load is 100,000 operations: their text is only made for a log that shows it.
+    if (log_)
+      for (const auto& op : ops) log_(fmt::format("{}: {}", why, ipvs::describe(op)));
     for (const auto& f : kernel_.apply(ops)) {
       report.failures.push_back(fmt::format("{}: {}", ipvs::describe(ops[f.index]), f.error.message()));
-      log_(fmt::format("kernel refused {}", report.failures.back()));
+      if (log_) log_(fmt::format("kernel refused {}", report.failures.back()));
     }
   }
   report.applied = std::move(ops);
@@ -49,7 +51,7 @@ std::optional<ipvs::Table> Reconciler::read_kernel(PassReport& report, const cha
   if (actual) return std::move(*actual);
   report.read_failed = true;
   report.read_error = actual.error().message();
-  log_(fmt::format("cannot read the IPVS table: {}; {}", report.read_error, consequence));
+  if (log_) log_(fmt::format("cannot read the IPVS table: {}; {}", report.read_error, consequence));
   return std::nullopt;
 }
 

@@ -23,6 +23,8 @@ struct PassReport {
 
 class Reconciler {
  public:
+  // Receives every line the reconciler logs; an empty Log skips making them (the report
+  // still holds the failures).
   using Log = std::function<void(const std::string& line)>;
 
   Reconciler(ipvs::Backend& kernel, Log log) : kernel_(kernel), log_(std::move(log)) {}

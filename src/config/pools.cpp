@@ -1,5 +1,6 @@
 // [defaults], [[virtual_server]] and [[virtual_server.real_server]]: inheritance, ranges and
 // the checks that need more than one key.
+#include <algorithm>
 #include <bit>
 #include <map>
 
@@ -421,6 +422,9 @@ class PoolParser {
       d_.add(**address, address->path, error);
       return;
     }
+    // A range adds its addresses at once; one address at a time keeps the vector's doubling.
+    if (const auto need = vs.real_servers.size() + expanded.size(); need > vs.real_servers.capacity())
+      vs.real_servers.reserve(std::max(need, 2 * vs.real_servers.capacity()));
     for (const auto& one : expanded) {
       auto ep = real_endpoint(one, *address, vs, proto.forwarding);
       if (!ep) return;  // one error per address entry, not one per address of a range

@@ -32,41 +32,60 @@ std::vector<Operation> diff(const Table& goal, const Table& actual, const DiffOp
   in_kernel.reserve(actual.size());
   for (const auto& e : actual) in_kernel.emplace(identity(e.service.key), &e);
 
-  std::vector<Operation> add_services, edit_services, add_dests, edit_dests, del_dests, del_services;
-  // A first load adds every destination: reserve for it, so a 100,000-destination batch is
-  // not copied at every doubling of the vector.
-  std::size_t goal_destinations = 0;
-  for (const auto& g : goal) goal_destinations += g.destinations.size();
-  add_dests.reserve(goal_destinations);
+  // The operations go straight into one vector, in their order, pass by pass: a first load
+  // is 100,000 operations, and building them in parts and joining the parts would write them
+  // twice.
+  std::vector<Operation> out;
+  std::vector<const ServiceEntry*> match(goal.size(), nullptr);  // each goal entry's kernel entry
   std::unordered_map<ServiceKey, bool, model::Hasher> wanted;
   wanted.reserve(goal.size());
-  for (const auto& g : goal) {
-    const auto id = identity(g.service.key);
+  std::size_t goal_destinations = 0;
+  for (std::size_t i = 0; i < goal.size(); ++i) {
+    const auto id = identity(goal[i].service.key);
     wanted.emplace(id, true);
-    auto found = in_kernel.find(id);
-    if (found == in_kernel.end()) {
-      add_services.push_back(AddService{g.service});
-      for (const auto& d : g.destinations) add_dests.push_back(AddDestination{g.service.key, d});
+    goal_destinations += goal[i].destinations.size();
+    if (auto found = in_kernel.find(id); found != in_kernel.end()) match[i] = found->second;
+  }
+  const auto reserve = [&out](std::size_t more) { out.reserve(out.size() + more); };
+  for (std::size_t i = 0; i < goal.size(); ++i)
+    if (!match[i]) out.push_back(AddService{goal[i].service});
+  for (std::size_t i = 0; i < goal.size(); ++i)
+    if (match[i] && !match[i]->service.same_settings(goal[i].service)) out.push_back(EditService{goal[i].service});
+
+  // New destinations; changed ones and those the goal lacks are kept aside for after them.
+  std::vector<EditDestination> changed;
+  std::vector<DeleteDestination> gone;
+  using EndpointSet = std::unordered_map<model::Endpoint, const Destination*, model::Hasher>;
+  EndpointSet have, keep;
+  for (std::size_t i = 0; i < goal.size(); ++i) {
+    const ServiceEntry& g = goal[i];
+    if (!match[i]) {
+      if (out.capacity() - out.size() < g.destinations.size()) reserve(goal_destinations);
+      for (const auto& d : g.destinations) out.push_back(AddDestination{g.service.key, d});
+      goal_destinations -= g.destinations.size();
       continue;
     }
-    const ServiceEntry& k = *found->second;
-    if (!k.service.same_settings(g.service)) edit_services.push_back(EditService{g.service});
-    std::unordered_map<model::Endpoint, const Destination*, model::Hasher> have;
+    goal_destinations -= g.destinations.size();
+    const ServiceEntry& k = *match[i];
+    have.clear();
     have.reserve(k.destinations.size());
     for (const auto& d : k.destinations) have.emplace(d.endpoint, &d);
-    std::unordered_map<model::Endpoint, bool, model::Hasher> keep;
+    keep.clear();
     keep.reserve(g.destinations.size());
     for (const auto& d : g.destinations) {
-      keep.emplace(d.endpoint, true);
+      keep.emplace(d.endpoint, &d);
       auto h = have.find(d.endpoint);
       if (h == have.end())
-        add_dests.push_back(AddDestination{g.service.key, d});
+        out.push_back(AddDestination{g.service.key, d});
       else if (!same_destination(d, *h->second))
-        edit_dests.push_back(EditDestination{g.service.key, d});
+        changed.push_back(EditDestination{g.service.key, d});
     }
     for (const auto& d : k.destinations)
-      if (!keep.contains(d.endpoint)) del_dests.push_back(DeleteDestination{k.service.key, d.endpoint});
+      if (!keep.contains(d.endpoint)) gone.push_back(DeleteDestination{k.service.key, d.endpoint});
   }
+  reserve(changed.size() + gone.size());
+  for (auto& d : changed) out.push_back(std::move(d));
+  for (auto& d : gone) out.push_back(std::move(d));
 
   std::unordered_map<ServiceKey, bool, model::Hasher> retired;
   for (const auto& r : options.retired) retired.emplace(identity(r), true);
@@ -74,14 +93,8 @@ std::vector<Operation> diff(const Table& goal, const Table& actual, const DiffOp
     const auto id = identity(e.service.key);
     if (wanted.contains(id)) continue;
     if (options.manage == model::Ownership::Exclusive || retired.contains(id))
-      del_services.push_back(DeleteService{e.service.key});
+      out.push_back(DeleteService{e.service.key});
   }
-
-  std::vector<Operation> out;
-  out.reserve(add_services.size() + edit_services.size() + add_dests.size() + edit_dests.size() +
-              del_dests.size() + del_services.size());
-  for (auto* part : {&add_services, &edit_services, &add_dests, &edit_dests, &del_dests, &del_services})
-    for (auto& op : *part) out.push_back(std::move(op));
   return out;
 }
 

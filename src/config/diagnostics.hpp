@@ -20,7 +20,8 @@ struct Place {
 };
 
 // Where a value stands. Large files are parsed in chunks (see loader.cpp); a chunk's name is
-// "<file>\0<first line - 1>", which this maps back to the file and its line.
+// short ("\1<number of the file>\2<first line - 1>"), and this maps it back to the file and
+// its line.
 Place place_of(const toml::value& value);
 std::string chunk_name(const std::string& file, int line_offset);
 

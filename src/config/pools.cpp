@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <bit>
 #include <map>
+#include <unordered_map>
 
+#include "lvsd/model/hash.hpp"
 #include "sections.hpp"
 
 namespace lvsd::config {
@@ -36,6 +38,9 @@ constexpr std::string_view kDefaultsKeys[] = {
 constexpr std::string_view kSchedulerFlags[] = {"sh-fallback", "sh-port", "mh-fallback", "mh-port"};
 constexpr std::int64_t kMaxWeight = 65535;        // ipvsadm's limit
 constexpr std::int64_t kMaxThreshold = INT32_MAX;  // the kernel's u32, as ipvsadm parses it
+
+// Where each real server of a virtual server was first declared (for duplicate errors).
+using EndpointPlaces = std::unordered_map<model::Endpoint, const toml::value*, model::Hasher>;
 
 class PoolParser {
  public:
@@ -167,7 +172,7 @@ class PoolParser {
     if (auto sorry = t.get("sorry_server")) read_sorry_server(*sorry, s, vs);
     if (auto rs = t.get("real_server")) {
       if (auto items = get_array(d_, *rs)) {
-        std::map<model::Endpoint, const toml::value*> seen;
+        EndpointPlaces seen;
         for (const auto& item : *items) read_real_servers(item, s, vs, seen);
       }
     }
@@ -402,7 +407,7 @@ class PoolParser {
   }
 
   void read_real_servers(const Node& node, const Scope& vs_scope, model::VirtualServer& vs,
-                         std::map<model::Endpoint, const toml::value*>& seen) {
+                         EndpointPlaces& seen) {
     const Table t(d_, node, kRealServerKeys);
     if (!t.value()) return;
     const Scope s(t, vs_scope);
@@ -417,39 +422,42 @@ class PoolParser {
     auto text = get_string(d_, *address);
     if (!text) return;
     std::string error;
-    const auto expanded = expand_range(*text, error);
-    if (!error.empty()) {
+    const auto range = parse_range(*text, error);
+    if (!range) {
       d_.add(**address, address->path, error);
       return;
     }
-    // A range adds its addresses at once; one address at a time keeps the vector's doubling.
-    if (const auto need = vs.real_servers.size() + expanded.size(); need > vs.real_servers.capacity())
-      vs.real_servers.reserve(std::max(need, 2 * vs.real_servers.capacity()));
-    for (const auto& one : expanded) {
-      auto ep = real_endpoint(one, *address, vs, proto.forwarding);
-      if (!ep) return;  // one error per address entry, not one per address of a range
-      if (ep->port == 0) {
-        // A fwmark service's real server without a port: a check that connects needs its own.
-        for (const auto& c : proto.checks) {
-          if (c.port || c.type == model::CheckType::Icmp || c.type == model::CheckType::Script ||
-              c.type == model::CheckType::File)
-            continue;
-          d_.add(**address, address->path,
-                 fmt::format("real server {} has no port (fwmark service), so its {} check needs \"port\"",
-                             ep->address.to_string(), model::name_of(c.type)));
-          return;
-        }
+    // The first address is checked in full; the others differ from it only in the last byte
+    // or group, so they share its family, port and kind (a range cannot reach a multicast
+    // address, and only its first can be the unspecified one).
+    const auto first = real_endpoint(range->first, *address, vs, proto.forwarding);
+    if (!first) return;  // one error per address entry, not one per address of a range
+    if (first->port == 0) {
+      // A fwmark service's real server without a port: a check that connects needs its own.
+      for (const auto& c : proto.checks) {
+        if (c.port || c.type == model::CheckType::Icmp || c.type == model::CheckType::Script ||
+            c.type == model::CheckType::File)
+          continue;
+        d_.add(**address, address->path,
+               fmt::format("real server {} has no port (fwmark service), so its {} check needs \"port\"",
+                           first->address.to_string(), model::name_of(c.type)));
+        return;
       }
-      const auto [it, fresh] = seen.emplace(*ep, address->value);
+    }
+    // A range adds its addresses at once; one address at a time keeps the vector's doubling.
+    if (const auto need = vs.real_servers.size() + range->count; need > vs.real_servers.capacity())
+      vs.real_servers.reserve(std::max(need, 2 * vs.real_servers.capacity()));
+    for (unsigned i = 0; i < range->count; ++i) {
+      const model::Endpoint ep{i == 0 ? first->address : address_in_range(first->address, i), first->port};
+      const auto [it, fresh] = seen.emplace(ep, address->value);
       if (!fresh) {
         d_.add(**address, address->path,
-               fmt::format("duplicate real server {} in {}; first declared at {}", ep->to_string(),
+               fmt::format("duplicate real server {} in {}; first declared at {}", ep.to_string(),
                            vs.key.to_string(), place_of(*it->second).to_string()));
         continue;
       }
-      model::RealServer rs = proto;
-      rs.endpoint = *ep;
-      vs.real_servers.push_back(std::move(rs));
+      model::RealServer& rs = vs.real_servers.emplace_back(proto);
+      rs.endpoint = ep;
     }
   }
 

@@ -12,7 +12,7 @@ namespace {
 constexpr std::size_t kMaxRange = 65536;
 }
 
-std::vector<std::string> expand_range(std::string_view text, std::string& error) {
+std::optional<AddressRange> parse_range(std::string_view text, std::string& error) {
   // The range is the innermost [lo-hi] whose content has a '-' and no ':' or '.'.
   std::size_t open = std::string_view::npos;
   for (std::size_t i = 0; i < text.size(); ++i) {
@@ -23,12 +23,12 @@ std::vector<std::string> expand_range(std::string_view text, std::string& error)
     if (inner.find('-') != std::string_view::npos && inner.find_first_of(":.[") == std::string_view::npos) {
       if (open != std::string_view::npos) {
         error = "only one [first-last] range is allowed in an address";
-        return {};
+        return std::nullopt;
       }
       open = i;
     }
   }
-  if (open == std::string_view::npos) return {std::string(text)};
+  if (open == std::string_view::npos) return AddressRange{std::string(text), 1};
 
   const auto close = text.find(']', open);
   const auto inner = text.substr(open + 1, close - open - 1);
@@ -45,7 +45,7 @@ std::vector<std::string> expand_range(std::string_view text, std::string& error)
   if (!last_v4 && !last_v6) {
     error = "a range goes in the last byte of an IPv4 address (\"10.0.0.[10-40]:80\") or the last "
             "group of an IPv6 address (\"[2001:db8::[a-1f]]:80\")";
-    return {};
+    return std::nullopt;
   }
   const int base = hex ? 16 : 10;
   auto number = [&](std::string_view s, unsigned& out) {
@@ -56,23 +56,32 @@ std::vector<std::string> expand_range(std::string_view text, std::string& error)
   if (!number(inner.substr(0, dash), lo) || !number(inner.substr(dash + 1), hi)) {
     error = fmt::format("malformed range \"[{}]\"; expected [first-last] in {}", inner,
                         hex ? "hexadecimal (the last IPv6 group)" : "decimal (the last IPv4 byte)");
-    return {};
+    return std::nullopt;
   }
   const unsigned max = hex ? 0xffff : 255;
   if (lo > hi || hi > max) {
     error = fmt::format("range \"[{}]\" must go from a lower to a higher number, at most {}", inner,
                         hex ? "ffff" : "255");
-    return {};
+    return std::nullopt;
   }
   if (hi - lo + 1 > kMaxRange) {
     error = fmt::format("range \"[{}]\" has more than {} addresses", inner, kMaxRange);
-    return {};
+    return std::nullopt;
   }
-  std::vector<std::string> out;
-  out.reserve(hi - lo + 1);
-  for (unsigned v = lo; v <= hi; ++v)
-    out.push_back(fmt::format("{}{}{}", prefix, hex ? fmt::format("{:x}", v) : std::to_string(v), suffix));
-  return out;
+  char digits[8];
+  const auto end = std::to_chars(digits, digits + sizeof digits, lo, base).ptr;
+  AddressRange range{std::string(prefix), hi - lo + 1};
+  range.first.append(digits, end).append(suffix);
+  return range;
+}
+
+model::IpAddress address_in_range(const model::IpAddress& first, unsigned offset) {
+  if (first.is_v4()) return model::IpAddress::v4(first.v4_host_order() + offset);
+  auto bytes = first.bytes();
+  const unsigned group = (unsigned{bytes[14]} << 8 | bytes[15]) + offset;
+  bytes[14] = static_cast<std::uint8_t>(group >> 8);
+  bytes[15] = static_cast<std::uint8_t>(group);
+  return model::IpAddress::v6(bytes);
 }
 
 }  // namespace lvsd::config

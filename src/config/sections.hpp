@@ -1,6 +1,7 @@
 // The parsers of each config section; each reports into Diagnostics and returns what it read.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -29,9 +30,18 @@ std::vector<model::VrrpInstance> parse_vrrp_instances(Diagnostics& d, const std:
 std::vector<model::SyncGroup> parse_sync_groups(Diagnostics& d, const std::vector<Node>& nodes,
                                                 const std::vector<model::VrrpInstance>& instances);
 
-// "10.0.0.[10-40]:80" → 31 texts; a text without a range → itself. On a malformed range the
-// error text is set and the result is empty.
-std::vector<std::string> expand_range(std::string_view text, std::string& error);
+// An address with a range in its last IPv4 byte or IPv6 group, "10.0.0.[10-40]:80", as the
+// text of its first address ("10.0.0.10:80") and how many addresses it holds (31); a text
+// without a range is itself, once. The addresses follow each other, so a 100,000-address
+// config parses one address text per range, not one per address.
+struct AddressRange {
+  std::string first;
+  unsigned count = 1;
+};
+// On a malformed range, nullopt with `error` set.
+std::optional<AddressRange> parse_range(std::string_view text, std::string& error);
+// The address `offset` after the range's first: offset < count stays in the last byte or group.
+model::IpAddress address_in_range(const model::IpAddress& first, unsigned offset);
 
 }  // namespace lvsd::config
 

@@ -4,9 +4,11 @@
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <tuple>
 #include <type_traits>
 #include <variant>
@@ -25,6 +27,10 @@ std::size_t hash_value(const T& value);
 namespace detail {
 template <class T>
 concept HasFields = requires(const T& t) { t.fields(); };
+template <class T>
+struct IsByteArray : std::false_type {};
+template <std::size_t N>
+struct IsByteArray<std::array<std::uint8_t, N>> : std::true_type {};
 template <class T>
 struct IsVector : std::false_type {};
 template <class T, class A>
@@ -60,6 +66,10 @@ std::size_t hash_value(const T& value) {
     std::size_t seed = std::tuple_size_v<U>;
     std::apply([&](const auto&... m) { (hash_combine(seed, hash_value(m)), ...); }, value);
     return seed;
+  } else if constexpr (detail::IsByteArray<U>::value) {
+    // Raw bytes (an address) at once: a config of 100,000 real servers hashes one per server.
+    return std::hash<std::string_view>{}(
+        std::string_view(reinterpret_cast<const char*>(value.data()), value.size()));
   } else if constexpr (detail::IsVector<U>::value || detail::IsArray<U>::value) {
     std::size_t seed = value.size();
     for (const auto& e : value) hash_combine(seed, hash_value(e));

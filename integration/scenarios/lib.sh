@@ -54,6 +54,11 @@ _lib_cleanup() {
   done
   for a in $_lib_lo_addrs; do ip addr del "$a" dev lo 2>/dev/null; done
   ipvsadm -C 2>/dev/null
+  # The next scenario finds the kernel's defaults: no sync daemon, timeouts 900 120 300.
+  ipvsadm --stop-daemon master 2>/dev/null
+  ipvsadm --stop-daemon backup 2>/dev/null
+  ipvsadm --set 900 120 300 2>/dev/null
+  [ -n "$_lib_sync_pair" ] && ip link del sync0 2>/dev/null
 }
 trap _lib_cleanup EXIT
 trap 'fail "terminated by a signal"' INT TERM
@@ -176,4 +181,28 @@ nat_farm() {
   attach_ns be2 10.1.2.1/24 10.1.2.2/24
   http_backend be1 be1
   http_backend be2 be2
+}
+
+# start_lvsd LOG [CONFIG]: lvsd -f CONFIG (default /tmp/lvsd.toml) in the background, its log
+# in LOG; returns after its first pass. LVSD_PID is its process.
+start_lvsd() {
+  lvsd -f "${2:-/tmp/lvsd.toml}" 2>"$1" &
+  LVSD_PID=$!
+  poll 20 grep -q "operations applied" "$1" || { cat "$1"; fail "timed out waiting for lvsd's first pass ($1)"; }
+  cat "$1"
+}
+
+# stop_lvsd: SIGTERM, and wait for its on_exit work to end.
+stop_lvsd() {
+  kill -TERM "$LVSD_PID"
+  wait "$LVSD_PID"
+}
+
+# sync_pair: the veth pair sync0/sync1, both up, for sync daemons to send and listen on.
+sync_pair() {
+  ip link del sync0 2>/dev/null
+  ip link add sync0 type veth peer name sync1 || fail "cannot make the veth pair sync0/sync1"
+  ip link set sync0 up || fail "sync0 up"
+  ip link set sync1 up || fail "sync1 up"
+  _lib_sync_pair=1
 }

@@ -3,7 +3,8 @@
 # lvsctl list/save print byte for byte what ipvsadm prints, on tables ipvsadm builds itself:
 # every scheduler and scheduler flag, every forwarding method and tunnel option, IPv4 and
 # IPv6 services and destinations, fwmark services of both families, persistence with netmasks
-# and the sip engine, one-packet scheduling, thresholds, weight 0 — and every listing option.
+# and the sip engine, one-packet scheduling, thresholds, weight 0 — and every listing option;
+# then the timeouts and sync daemons (--timeout, --daemon).
 . /scenarios/lib.sh
 
 [ -x /usr/bin/lvsctl ] || fail "no lvsctl in the guest: build the project first"
@@ -53,4 +54,21 @@ for args in "-n" "-n --stats" "-n --stats --exact" "-n --rate" "-n --thresholds"
 done
 same save -n -- -S -n || fail "lvsctl save -n differs from ipvsadm -S -n"
 echo "ok: lvsctl save -n = ipvsadm -S -n"
+
+# Timeouts and sync daemons: the kernel's defaults and none running, then set by ipvsadm.
+compare_settings() {
+  for args in "--timeout" "--daemon" "-n --timeout" "-n --daemon"; do
+    # shellcheck disable=SC2086
+    same list $args -- -L $args || fail "lvsctl list $args differs from ipvsadm -L $args ($1)"
+    echo "ok: lvsctl list $args = ipvsadm -L $args ($1)"
+  done
+}
+compare_settings "defaults"
+sync_pair
+run ipvsadm --set 1000 110 200
+run ipvsadm --start-daemon backup --mcast-interface sync1 --syncid 9
+compare_settings "backup only"
+run ipvsadm --start-daemon master --mcast-interface sync0 --syncid 7 --sync-maxlen 1000 --mcast-group 239.1.2.3 \
+  --mcast-port 9000 --mcast-ttl 3
+compare_settings "set by ipvsadm"
 pass

@@ -58,18 +58,6 @@ tunnel_checksum = "csum"
 EOT
 }
 
-start_lvsd() {  # start_lvsd LOG
-  lvsd -f /tmp/lvsd.toml 2>"$1" &
-  LVSD_PID=$!
-  poll 20 grep -q "operations applied" "$1" || { cat "$1"; fail "timed out waiting for lvsd's first pass ($1)"; }
-  cat "$1"
-}
-
-stop_lvsd() {
-  kill -TERM "$LVSD_PID"
-  wait "$LVSD_PID"
-}
-
 # A service nobody declared: lvsd must leave it alone.
 run ipvsadm -A -u 10.0.100.9:53 -s rr
 

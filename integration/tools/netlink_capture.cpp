@@ -58,6 +58,7 @@ int main() {
   const int fd = nl_socket_get_fd(sock);
   exchange(fd, netlink::encode_get_info(family).get(), "info", false);
   exchange(fd, netlink::encode_get_config(family).get(), "config", false);
+  exchange(fd, netlink::encode_dump_daemons(family).get(), "daemon", true);
   for (const auto& bytes : exchange(fd, netlink::encode_dump_services(family).get(), "service", true)) {
     auto s = netlink::decode_service(const_cast<nlmsghdr*>(reinterpret_cast<const nlmsghdr*>(bytes.data())));
     if (!s) return 1;

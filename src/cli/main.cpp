@@ -71,6 +71,9 @@ int main(int argc, char** argv) {
   list->add_option("--sctp-service", sctp, "Only this SCTP service")->type_name("ADDR:PORT");
   list->add_option("-f,--fwmark-service", fwmark, "Only this firewall-mark service")->type_name("MARK");
   list->add_flag("-6,--ipv6", ipv6, "With -f: the IPv6 fwmark service");
+  bool timeout = false, daemon = false;
+  list->add_flag("--timeout", timeout, "The TCP, TCP FIN and UDP connection timeouts instead of the table");
+  list->add_flag("--daemon", daemon, "The running sync daemons instead of the table");
 
   auto* save = app.add_subcommand("save", "Print the table as ipvsadm -S -n does (ipvsadm -R restores it)");
   bool save_numeric = false;
@@ -101,6 +104,27 @@ int main(int argc, char** argv) {
     }
     auto kernel = open_kernel();
     if (!kernel) return 1;
+    if (timeout && daemon) {
+      fmt::print(stderr, "lvsctl: --timeout and --daemon cannot be listed together (as with ipvsadm)\n");
+      return 2;
+    }
+    if ((timeout || daemon) && (stats || rate || thresholds || persistent || tun_info || exact || !tcp.empty() ||
+                                !udp.empty() || !sctp.empty() || fwmark != 0)) {
+      fmt::print(stderr, "lvsctl: --{} lists no services, so it takes no listing option or service\n",
+                 timeout ? "timeout" : "daemon");
+      return 2;
+    }
+    if (timeout || daemon) {
+      // As ipvsadm: either replaces the table.
+      auto settings = kernel->dump_settings();
+      if (!settings) {
+        fmt::print(stderr, "lvsctl: cannot read the IPVS settings: {}\n", settings.error().message());
+        return 1;
+      }
+      fmt::print("{}", timeout ? lvsd::ipvs::render_timeouts(settings->timeouts)
+                               : lvsd::ipvs::render_daemons(settings->daemons));
+      return 0;
+    }
     auto info = kernel->info();
     auto table = kernel->dump();
     if (!info || !table) {

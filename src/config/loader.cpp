@@ -30,7 +30,7 @@ constexpr std::string_view kGlobalKeys[] = {"router_id", "script_user", "control
 constexpr std::string_view kIpvsKeys[] = {"manage", "reconcile_interval", "on_exit", "timeouts",
                                           "sync_daemon"};
 constexpr std::string_view kTimeoutKeys[] = {"tcp", "tcp_fin", "udp"};
-constexpr std::string_view kSyncDaemonKeys[] = {"role", "interface", "sync_id"};
+constexpr std::string_view kSyncDaemonKeys[] = {"role", "interface", "sync_id", "max_len", "group", "port", "ttl"};
 constexpr std::string_view kVrrpKeys[] = {"notify_fifo"};
 constexpr std::string_view kLogLevels[] = {"trace", "debug", "info", "warn", "error"};
 
@@ -164,6 +164,29 @@ bool is_array_of_tables(const toml::value& v) {
   return first != std::string::npos && line.compare(first, 2, "[[") == 0;
 }
 
+// A table that a [header] line made, itself or one of its sub-tables (rather than `name = {...}`
+// or a dotted key), which TOML lets a later header add keys to.
+bool made_by_header(const toml::value& v) {
+  const auto line = v.location().line_str();
+  const auto first = line.find_first_not_of(" \t");
+  return first != std::string::npos && line[first] == '[';
+}
+
+// The name in the [header] (not [[header]]) line where a table stands, spaces around its dots
+// removed; "" when its line is no such header. Equal to the table's own path when the header
+// defined it explicitly rather than as the parent of a sub-table.
+std::string header_name(const toml::value& v) {
+  const auto line = v.location().line_str();
+  const auto open = line.find_first_not_of(" \t");
+  if (open == std::string::npos || line[open] != '[' || line.compare(open, 2, "[[") == 0) return "";
+  const auto close = line.find(']', open);
+  if (close == std::string::npos) return "";
+  std::string name;
+  for (const char c : line.substr(open + 1, close - open - 1))
+    if (c != ' ' && c != '\t') name += c;
+  return name;
+}
+
 // "[error] toml::parse_array: value having invalid format appeared in an array\n ... ^--- x"
 // → "value having invalid format appeared in an array: x"
 std::string syntax_message(const std::string& what) {
@@ -281,18 +304,26 @@ class Loader {
  private:
   // Adds a chunk's top-level keys to the document as TOML would have read them in one piece:
   // [[arrays]] continue, anything else defined twice is the error toml11 would have given.
-  bool merge(toml::value& root, toml::value& chunk) {
+  // Adds a chunk's keys to what the chunks before it defined, as one TOML document would:
+  // a [[name]] array grows; a table made by headers in both ([ipvs] in one, [[ipvs.sync_daemon]]
+  // in a later one) takes the keys of both, unless both define it by its own [name] header;
+  // anything else defined twice is an error.
+  bool merge(toml::value& root, toml::value& chunk, const std::string& path = "") {
     auto& into = root.as_table();
     for (auto& [key, value] : chunk.as_table()) {
       auto it = into.find(key);
+      const std::string name = path.empty() ? key : path + "." + key;
       if (it == into.end()) {
         into.emplace(key, std::move(value));
       } else if (is_array_of_tables(it->second) && is_array_of_tables(value)) {
         auto& array = it->second.as_array();
         for (auto& e : value.as_array()) array.push_back(std::move(e));
+      } else if (it->second.is_table() && value.is_table() && made_by_header(it->second) && made_by_header(value) &&
+                 !(header_name(it->second) == name && header_name(value) == name)) {
+        if (!merge(it->second, value, name)) return false;
       } else {
-        d_.add(key_place(value, key), key,
-               fmt::format("syntax error: \"{}\" is already defined at {}", key,
+        d_.add(key_place(value, key), name,
+               fmt::format("syntax error: \"{}\" is already defined at {}", name,
                            place_of(it->second).to_string()));
         return false;
       }
@@ -411,6 +442,29 @@ void parse_ipvs(Diagnostics& d, const Node& n, model::IpvsSettings& ipvs) {
         read_into(ss, "role", sd.role, [&](const Node& v) { return get_enum<model::SyncRole>(d, v, "sync role"); });
         read_into(ss, "interface", sd.interface, [&](const Node& v) { return get_nonempty_string(d, v); });
         read_into(ss, "sync_id", sd.sync_id, [&](const Node& v) { return get_int(d, v, 0, 255); });
+        // ipvsadm's limits: --sync-maxlen 1..65507 (a UDP payload), --mcast-ttl 1..255.
+        read_into(ss, "max_len", sd.max_len, [&](const Node& v) { return get_int(d, v, 1, 65507); });
+        read_into(ss, "port", sd.port, [&](const Node& v) { return get_int(d, v, 1, 65535); });
+        read_into(ss, "ttl", sd.ttl, [&](const Node& v) { return get_int(d, v, 1, 255); });
+        if (auto g = ss.find("group")) {
+          if (auto group = get_address(d, *g)) {
+            if (!group->is_multicast())
+              d.add(**g, g->path, fmt::format("{} is not a multicast address", group->to_string()));
+            else
+              sd.group = group;
+          }
+        }
+        // The kernel clamps max_len (ip_vs_sync.c: start_sync_thread) and would then report a
+        // value other than the declared one, on every pass.
+        if (auto m = ss.find("max_len")) {
+          const bool v6 = sd.group && sd.group->is_v6();
+          if (sd.role == model::SyncRole::Backup && sd.max_len != 0 && sd.max_len < 1024)
+            d.add(**m, m->path, fmt::format("max_len {} is below 1024, the least a backup sync daemon takes",
+                                            sd.max_len));
+          if (v6 && sd.max_len > 65487)
+            d.add(**m, m->path, fmt::format("max_len {} is above 65487, the most with an IPv6 group "
+                                            "(65535 less the IPv6 and UDP headers)", sd.max_len));
+        }
         if (role && roles[static_cast<int>(sd.role)])
           d.add(**role, role->path, fmt::format("a second {} sync daemon; the kernel runs one of each",
                                                 model::name_of(sd.role)));

@@ -3,6 +3,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <unordered_set>
 
 #include "lvsd/model/hash.hpp"
@@ -14,6 +15,22 @@ ipvs::Table goal_of(const model::Desired& desired) {
   t.reserve(desired.virtual_servers.size());
   for (const auto& vs : desired.virtual_servers) t.push_back(ipvs::to_kernel(vs));
   return t;
+}
+
+ipvs::Settings settings_of(const model::Desired& desired) {
+  ipvs::Settings s;
+  const auto& t = desired.ipvs.timeouts;
+  s.timeouts = {static_cast<std::uint32_t>(t.tcp.count()), static_cast<std::uint32_t>(t.tcp_fin.count()),
+                static_cast<std::uint32_t>(t.udp.count())};
+  for (const auto& d : desired.ipvs.sync_daemons)
+    s.daemons.push_back({.state = d.role == model::SyncRole::Master ? ipvs::SyncState::Master : ipvs::SyncState::Backup,
+                         .interface = d.interface,
+                         .sync_id = d.sync_id,
+                         .max_len = d.max_len,
+                         .group = d.group,
+                         .port = d.port,
+                         .ttl = d.ttl});
+  return s;
 }
 
 void Reconciler::set_goal(const model::Desired& desired) {
@@ -29,6 +46,21 @@ void Reconciler::set_goal(const model::Desired& desired) {
   options_.retired = std::move(retired);
   options_.manage = desired.ipvs.manage;
   goal_ = std::move(next);
+
+  // Likewise the sync daemons: one the new goal no longer declares is stopped.
+  ipvs::Settings settings = settings_of(desired);
+  const auto declared = [&settings](ipvs::SyncState state) {
+    return std::any_of(settings.daemons.begin(), settings.daemons.end(),
+                       [state](const ipvs::SyncDaemon& d) { return d.state == state; });
+  };
+  std::vector<ipvs::SyncState> retired_daemons;
+  for (const auto state : options_.retired_daemons)
+    if (!declared(state)) retired_daemons.push_back(state);
+  for (const auto& d : goal_settings_.daemons)
+    if (!declared(d.state) && std::find(retired_daemons.begin(), retired_daemons.end(), d.state) == retired_daemons.end())
+      retired_daemons.push_back(d.state);
+  options_.retired_daemons = std::move(retired_daemons);
+  goal_settings_ = std::move(settings);
 }
 
 PassReport Reconciler::run(std::vector<ipvs::Operation> ops, const char* why) {
@@ -46,12 +78,14 @@ PassReport Reconciler::run(std::vector<ipvs::Operation> ops, const char* why) {
   return report;
 }
 
-std::optional<ipvs::Table> Reconciler::read_kernel(PassReport& report, const char* consequence) {
-  auto actual = kernel_.dump();
-  if (actual) return std::move(*actual);
+std::optional<Reconciler::KernelState> Reconciler::read_kernel(PassReport& report, const char* consequence) {
+  auto table = kernel_.dump();
+  auto settings = table ? kernel_.dump_settings() : boost::system::result<ipvs::Settings>(table.error());
+  if (table && settings) return KernelState{std::move(*table), std::move(*settings)};
   report.read_failed = true;
-  report.read_error = actual.error().message();
-  if (log_) log_(fmt::format("cannot read the IPVS table: {}; {}", report.read_error, consequence));
+  report.read_error = settings.error().message();
+  if (log_)
+    log_(fmt::format("cannot read the IPVS {}: {}; {}", table ? "settings" : "table", report.read_error, consequence));
   return std::nullopt;
 }
 
@@ -59,8 +93,13 @@ PassReport Reconciler::pass(bool drift) {
   PassReport failed;
   auto actual = read_kernel(failed, "nothing changed");
   if (!actual) return failed;
-  auto report = run(ipvs::diff(goal_, *actual, options_), drift ? "drift" : "apply");
-  if (report.failures.empty()) options_.retired.clear();
+  auto ops = ipvs::diff(goal_, actual->table, options_);
+  for (auto& op : ipvs::diff_settings(goal_settings_, actual->settings, options_)) ops.push_back(std::move(op));
+  auto report = run(std::move(ops), drift ? "drift" : "apply");
+  if (report.failures.empty()) {
+    options_.retired.clear();
+    options_.retired_daemons.clear();
+  }
   return report;
 }
 
@@ -71,8 +110,13 @@ PassReport Reconciler::remove_owned() {
   std::unordered_set<model::ServiceKey, model::Hasher> owned;
   for (const auto& e : goal_) owned.insert(ipvs::identity(e.service.key));
   std::vector<ipvs::Operation> ops;
-  for (const auto& e : *actual)
+  for (const auto& e : actual->table)
     if (owned.contains(ipvs::identity(e.service.key))) ops.push_back(ipvs::DeleteService{e.service.key});
+  // The sync daemons lvsd declares, as declared (not one someone else started in their
+  // place); timeouts stay (the kernel has no "unset").
+  for (const auto& running : actual->settings.daemons)
+    for (const auto& declared : goal_settings_.daemons)
+      if (declared.satisfied_by(running)) ops.push_back(ipvs::StopDaemon{running.state});
   return run(std::move(ops), "exit");
 }
 

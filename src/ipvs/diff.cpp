@@ -1,6 +1,7 @@
 // Computes the operations from the kernel's table to the goal.
 #include "lvsd/ipvs/diff.hpp"
 
+#include <algorithm>
 #include <map>
 #include <unordered_map>
 
@@ -94,6 +95,38 @@ std::vector<Operation> diff(const Table& goal, const Table& actual, const DiffOp
     if (wanted.contains(id)) continue;
     if (options.manage == model::Ownership::Exclusive || retired.contains(id))
       out.push_back(DeleteService{e.service.key});
+  }
+  return out;
+}
+
+std::vector<Operation> diff_settings(const Settings& goal, const Settings& actual, const DiffOptions& options) {
+  std::vector<Operation> out;
+  Timeouts change;
+  const auto compare = [](std::uint32_t want, std::uint32_t have, std::uint32_t& into) {
+    if (want != 0 && want != have) into = want;
+  };
+  compare(goal.timeouts.tcp, actual.timeouts.tcp, change.tcp);
+  compare(goal.timeouts.tcp_fin, actual.timeouts.tcp_fin, change.tcp_fin);
+  compare(goal.timeouts.udp, actual.timeouts.udp, change.udp);
+  if (change != Timeouts{}) out.push_back(SetTimeouts{change});
+
+  const auto find = [](const std::vector<SyncDaemon>& in, SyncState state) -> const SyncDaemon* {
+    for (const auto& d : in)
+      if (d.state == state) return &d;
+    return nullptr;
+  };
+  for (const auto state : {SyncState::Master, SyncState::Backup}) {
+    const SyncDaemon* want = find(goal.daemons, state);
+    const SyncDaemon* have = find(actual.daemons, state);
+    if (want) {
+      if (have && want->satisfied_by(*have)) continue;
+      if (have) out.push_back(StopDaemon{state});
+      out.push_back(StartDaemon{*want});
+    } else if (have && (options.manage == model::Ownership::Exclusive ||
+                        std::find(options.retired_daemons.begin(), options.retired_daemons.end(), state) !=
+                            options.retired_daemons.end())) {
+      out.push_back(StopDaemon{state});
+    }
   }
   return out;
 }

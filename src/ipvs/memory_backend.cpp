@@ -26,6 +26,19 @@ bool known_scheduler(std::string_view name) {
 }
 
 boost::system::result<Table> MemoryBackend::dump() { return table_; }
+boost::system::result<Settings> MemoryBackend::dump_settings() {
+  // The kernel lists the master first.
+  Settings s = settings_;
+  std::stable_sort(s.daemons.begin(), s.daemons.end(),
+                   [](const SyncDaemon& a, const SyncDaemon& b) { return a.state < b.state; });
+  return s;
+}
+
+SyncDaemon* MemoryBackend::running(SyncState state) {
+  for (auto& d : settings_.daemons)
+    if (d.state == state) return &d;
+  return nullptr;
+}
 
 ServiceEntry* MemoryBackend::find(const ServiceKey& key) {
   auto it = std::find_if(table_.begin(), table_.end(), [&](const ServiceEntry& e) {
@@ -67,6 +80,35 @@ boost::system::error_code MemoryBackend::apply_one(const Operation& op) {
           } else {
             table_.push_back({stored, {}});
           }
+          return {};
+        } else if constexpr (std::is_same_v<T, SetTimeouts>) {
+          // ip_vs_set_timeout: a zero leaves the value as it is.
+          if (o.timeouts.tcp) settings_.timeouts.tcp = o.timeouts.tcp;
+          if (o.timeouts.tcp_fin) settings_.timeouts.tcp_fin = o.timeouts.tcp_fin;
+          if (o.timeouts.udp) settings_.timeouts.udp = o.timeouts.udp;
+          return {};
+        } else if constexpr (std::is_same_v<T, StartDaemon>) {
+          if (o.daemon.interface.empty() || o.daemon.interface.size() >= 16) return make_error_code(errc::invalid_argument);
+          if (o.daemon.state != SyncState::Master && o.daemon.state != SyncState::Backup)
+            return make_error_code(errc::invalid_argument);
+          if (running(o.daemon.state)) return make_error_code(errc::file_exists);
+          // What the kernel reports afterwards: its defaults in place of what was left to it.
+          SyncDaemon d = o.daemon;
+          if (!d.group) d.group = model::IpAddress::v4(0xe0000051);  // 224.0.0.81
+          // ip_vs_sync.c clamps max_len to [1024 for a backup, 1 for a master; 65535 less the
+          // headers], and for 0 takes an MTU of 1500 less the headers.
+          const unsigned headers = d.group->is_v4() ? 28 : 48;
+          const unsigned least = d.state == SyncState::Backup ? 1024 : 1;
+          d.max_len = static_cast<std::uint16_t>(d.max_len == 0 ? 1500 - headers
+                                                                : std::clamp<unsigned>(d.max_len, least, 65535 - headers));
+          if (d.port == 0) d.port = 8848;
+          if (d.ttl == 0) d.ttl = 1;
+          settings_.daemons.push_back(d);
+          return {};
+        } else if constexpr (std::is_same_v<T, StopDaemon>) {
+          auto it = running(o.state);
+          if (!it) return make_error_code(errc::no_such_process);
+          settings_.daemons.erase(settings_.daemons.begin() + (it - settings_.daemons.data()));
           return {};
         } else if constexpr (std::is_same_v<T, DeleteService>) {
           ServiceEntry* e = find(o.key);

@@ -173,6 +173,21 @@ boost::system::result<Timeouts> NetlinkBackend::timeouts() {
   return get_one<Timeouts>(*impl_, netlink::encode_get_config(impl_->family), netlink::decode_config);
 }
 
+boost::system::result<Settings> NetlinkBackend::dump_settings() {
+  Settings settings;
+  auto t = timeouts();
+  if (!t) return t.error();
+  settings.timeouts = *t;
+  auto ec = impl_->transact(netlink::encode_dump_daemons(impl_->family), true, [&](nlmsghdr* h) -> error_code {
+    auto d = netlink::decode_daemon(h);
+    if (!d) return d.error();
+    settings.daemons.push_back(std::move(*d));
+    return {};
+  });
+  if (ec) return ec;
+  return settings;
+}
+
 std::vector<Failure> NetlinkBackend::apply(std::span<const Operation> operations) {
   std::vector<Failure> failures;
   if (operations.empty()) return failures;

@@ -154,6 +154,7 @@ struct Policies {
   nla_policy dest[IPVS_DEST_ATTR_MAX + 1] = {};
   nla_policy cmd[IPVS_CMD_ATTR_MAX + 1] = {};
   nla_policy info[IPVS_INFO_ATTR_MAX + 1] = {};
+  nla_policy daemon[IPVS_DAEMON_ATTR_MAX + 1] = {};
 
   Policies() {
     service[IPVS_SVC_ATTR_AF] = {NLA_U16, 0, 0};
@@ -185,13 +186,37 @@ struct Policies {
     dest[IPVS_DEST_ATTR_TUN_FLAGS] = {NLA_U16, 0, 0};
     cmd[IPVS_CMD_ATTR_SERVICE] = {NLA_NESTED, 0, 0};
     cmd[IPVS_CMD_ATTR_DEST] = {NLA_NESTED, 0, 0};
+    cmd[IPVS_CMD_ATTR_DAEMON] = {NLA_NESTED, 0, 0};
     cmd[IPVS_CMD_ATTR_TIMEOUT_TCP] = {NLA_U32, 0, 0};
     cmd[IPVS_CMD_ATTR_TIMEOUT_TCP_FIN] = {NLA_U32, 0, 0};
     cmd[IPVS_CMD_ATTR_TIMEOUT_UDP] = {NLA_U32, 0, 0};
     info[IPVS_INFO_ATTR_VERSION] = {NLA_U32, 0, 0};
+    daemon[IPVS_DAEMON_ATTR_STATE] = {NLA_U32, 0, 0};
+    daemon[IPVS_DAEMON_ATTR_MCAST_IFN] = {NLA_STRING, 0, IP_VS_IFNAME_MAXLEN};
+    daemon[IPVS_DAEMON_ATTR_SYNC_ID] = {NLA_U32, 0, 0};
+    daemon[IPVS_DAEMON_ATTR_SYNC_MAXLEN] = {NLA_U16, 0, 0};
+    daemon[IPVS_DAEMON_ATTR_MCAST_GROUP] = {NLA_U32, 0, 0};
+    daemon[IPVS_DAEMON_ATTR_MCAST_GROUP6] = {NLA_UNSPEC, 16, 16};
+    daemon[IPVS_DAEMON_ATTR_MCAST_PORT] = {NLA_U16, 0, 0};
+    daemon[IPVS_DAEMON_ATTR_MCAST_TTL] = {NLA_U8, 0, 0};
     info[IPVS_INFO_ATTR_CONN_TAB_SIZE] = {NLA_U32, 0, 0};
   }
 };
+
+// The kernel requires state, interface and sync ID; the rest only when not left to it.
+// The port is a plain u16 in host order, unlike service and destination ports.
+void put_daemon(nl_msg* m, const SyncDaemon& d) {
+  nlattr* nest = nla_nest_start(m, IPVS_CMD_ATTR_DAEMON);
+  nla_put_u32(m, IPVS_DAEMON_ATTR_STATE, static_cast<std::uint32_t>(d.state));
+  nla_put_string(m, IPVS_DAEMON_ATTR_MCAST_IFN, d.interface.c_str());
+  nla_put_u32(m, IPVS_DAEMON_ATTR_SYNC_ID, d.sync_id);
+  if (d.max_len) nla_put_u16(m, IPVS_DAEMON_ATTR_SYNC_MAXLEN, d.max_len);
+  if (d.group && d.group->is_v4()) nla_put(m, IPVS_DAEMON_ATTR_MCAST_GROUP, 4, d.group->bytes().data());
+  if (d.group && d.group->is_v6()) nla_put(m, IPVS_DAEMON_ATTR_MCAST_GROUP6, 16, d.group->bytes().data());
+  if (d.port) nla_put_u16(m, IPVS_DAEMON_ATTR_MCAST_PORT, d.port);
+  if (d.ttl) nla_put_u8(m, IPVS_DAEMON_ATTR_MCAST_TTL, d.ttl);
+  nla_nest_end(m, nest);
+}
 
 Policies& policies() {
   static Policies p;
@@ -219,6 +244,23 @@ Msg encode(const Operation& op, int family_id) {
           Msg m = start(family_id, IPVS_CMD_DEL_SERVICE, flags);
           put_service_nest(m.get(), o.key);
           return m;
+        } else if constexpr (std::is_same_v<T, SetTimeouts>) {
+          // Zero leaves a timeout as it is (ip_vs_set_timeout), so all three always go.
+          Msg m = start(family_id, IPVS_CMD_SET_CONFIG, flags);
+          nla_put_u32(m.get(), IPVS_CMD_ATTR_TIMEOUT_TCP, o.timeouts.tcp);
+          nla_put_u32(m.get(), IPVS_CMD_ATTR_TIMEOUT_TCP_FIN, o.timeouts.tcp_fin);
+          nla_put_u32(m.get(), IPVS_CMD_ATTR_TIMEOUT_UDP, o.timeouts.udp);
+          return m;
+        } else if constexpr (std::is_same_v<T, StartDaemon>) {
+          Msg m = start(family_id, IPVS_CMD_NEW_DAEMON, flags);
+          put_daemon(m.get(), o.daemon);
+          return m;
+        } else if constexpr (std::is_same_v<T, StopDaemon>) {
+          Msg m = start(family_id, IPVS_CMD_DEL_DAEMON, flags);
+          nlattr* nest = nla_nest_start(m.get(), IPVS_CMD_ATTR_DAEMON);
+          nla_put_u32(m.get(), IPVS_DAEMON_ATTR_STATE, static_cast<std::uint32_t>(o.state));
+          nla_nest_end(m.get(), nest);
+          return m;
         } else if constexpr (std::is_same_v<T, DeleteDestination>) {
           Msg m = start(family_id, IPVS_CMD_DEL_DEST, flags);
           put_service_nest(m.get(), o.service);
@@ -244,6 +286,10 @@ Msg encode_dump_destinations(int family_id, const ServiceKey& service) {
   Msg m = start(family_id, IPVS_CMD_GET_DEST, NLM_F_REQUEST | NLM_F_DUMP);
   put_service_nest(m.get(), service);
   return m;
+}
+
+Msg encode_dump_daemons(int family_id) {
+  return start(family_id, IPVS_CMD_GET_DAEMON, NLM_F_REQUEST | NLM_F_DUMP);
 }
 
 Msg encode_get_info(int family_id) { return start(family_id, IPVS_CMD_GET_INFO, NLM_F_REQUEST); }
@@ -348,6 +394,29 @@ boost::system::result<Timeouts> decode_config(nlmsghdr* hdr) {
   if (genlmsg_parse(hdr, 0, a, IPVS_CMD_ATTR_MAX, policies().cmd) < 0) return bad_message();
   auto u32 = [&](int type) { return a[type] ? nla_get_u32(a[type]) : 0u; };
   return Timeouts{u32(IPVS_CMD_ATTR_TIMEOUT_TCP), u32(IPVS_CMD_ATTR_TIMEOUT_TCP_FIN), u32(IPVS_CMD_ATTR_TIMEOUT_UDP)};
+}
+
+boost::system::result<SyncDaemon> decode_daemon(nlmsghdr* hdr) {
+  nlattr* cmd[IPVS_CMD_ATTR_MAX + 1] = {};
+  if (genlmsg_parse(hdr, 0, cmd, IPVS_CMD_ATTR_MAX, policies().cmd) < 0 || !cmd[IPVS_CMD_ATTR_DAEMON])
+    return bad_message();
+  nlattr* a[IPVS_DAEMON_ATTR_MAX + 1] = {};
+  if (nla_parse_nested(a, IPVS_DAEMON_ATTR_MAX, cmd[IPVS_CMD_ATTR_DAEMON], policies().daemon) < 0)
+    return bad_message();
+  if (!a[IPVS_DAEMON_ATTR_STATE] || !a[IPVS_DAEMON_ATTR_MCAST_IFN] || !a[IPVS_DAEMON_ATTR_SYNC_ID])
+    return bad_message();
+  SyncDaemon d;
+  const auto state = nla_get_u32(a[IPVS_DAEMON_ATTR_STATE]);
+  if (state != IP_VS_STATE_MASTER && state != IP_VS_STATE_BACKUP) return bad_message();
+  d.state = static_cast<SyncState>(state);
+  d.interface = get_string(a[IPVS_DAEMON_ATTR_MCAST_IFN]);
+  d.sync_id = nla_get_u32(a[IPVS_DAEMON_ATTR_SYNC_ID]);
+  if (a[IPVS_DAEMON_ATTR_SYNC_MAXLEN]) d.max_len = nla_get_u16(a[IPVS_DAEMON_ATTR_SYNC_MAXLEN]);
+  if (a[IPVS_DAEMON_ATTR_MCAST_GROUP]) d.group = get_addr(a[IPVS_DAEMON_ATTR_MCAST_GROUP], AF_INET);
+  if (a[IPVS_DAEMON_ATTR_MCAST_GROUP6]) d.group = get_addr(a[IPVS_DAEMON_ATTR_MCAST_GROUP6], AF_INET6);
+  if (a[IPVS_DAEMON_ATTR_MCAST_PORT]) d.port = nla_get_u16(a[IPVS_DAEMON_ATTR_MCAST_PORT]);
+  if (a[IPVS_DAEMON_ATTR_MCAST_TTL]) d.ttl = nla_get_u8(a[IPVS_DAEMON_ATTR_MCAST_TTL]);
+  return d;
 }
 
 }  // namespace lvsd::ipvs::netlink

@@ -29,6 +29,7 @@ Msg encode(const Operation& op, int family_id);
 // Dump requests (NLM_F_DUMP) and the two small GETs.
 Msg encode_dump_services(int family_id);
 Msg encode_dump_destinations(int family_id, const ServiceKey& service);
+Msg encode_dump_daemons(int family_id);
 Msg encode_get_info(int family_id);
 Msg encode_get_config(int family_id);
 
@@ -41,5 +42,7 @@ boost::system::result<Service> decode_service(nlmsghdr* hdr);
 boost::system::result<Destination> decode_destination(nlmsghdr* hdr, model::Family service_family);
 boost::system::result<Info> decode_info(nlmsghdr* hdr);
 boost::system::result<Timeouts> decode_config(nlmsghdr* hdr);
+// One GET_DAEMON dump reply → the daemon it reports.
+boost::system::result<SyncDaemon> decode_daemon(nlmsghdr* hdr);
 
 }  // namespace lvsd::ipvs::netlink

@@ -41,6 +41,29 @@ std::string destination_text(const Destination& d) {
   return out;
 }
 
+std::string timeouts_text(const Timeouts& t) {
+  std::string out;
+  const auto one = [&out](const char* name, std::uint32_t value) {
+    if (value == 0) return;
+    out += fmt::format("{}{} {} s", out.empty() ? "" : ", ", name, value);
+  };
+  one("tcp", t.tcp);
+  one("tcp_fin", t.tcp_fin);
+  one("udp", t.udp);
+  return out.empty() ? "(none)" : out;
+}
+
+std::string_view state_name(SyncState s) { return s == SyncState::Master ? "master" : "backup"; }
+
+std::string daemon_text(const SyncDaemon& d) {
+  std::string out = fmt::format("{} sync daemon on {} (sync_id {}", state_name(d.state), d.interface, d.sync_id);
+  if (d.max_len) out += fmt::format(", max_len {}", d.max_len);
+  if (d.group) out += fmt::format(", group {}", d.group->to_string());
+  if (d.port) out += fmt::format(", port {}", d.port);
+  if (d.ttl) out += fmt::format(", ttl {}", d.ttl);
+  return out + ")";
+}
+
 }  // namespace
 
 std::string describe(const Operation& op) {
@@ -54,8 +77,14 @@ std::string describe(const Operation& op) {
           return fmt::format("add destination {} to {}", destination_text(o.destination), o.service.to_string());
         else if constexpr (std::is_same_v<T, EditDestination>)
           return fmt::format("edit destination {} of {}", destination_text(o.destination), o.service.to_string());
-        else
+        else if constexpr (std::is_same_v<T, DeleteDestination>)
           return fmt::format("delete destination {} from {}", o.endpoint.to_string(), o.service.to_string());
+        else if constexpr (std::is_same_v<T, SetTimeouts>)
+          return "set timeouts " + timeouts_text(o.timeouts);
+        else if constexpr (std::is_same_v<T, StartDaemon>)
+          return "start " + daemon_text(o.daemon);
+        else
+          return fmt::format("stop {} sync daemon", state_name(o.state));
       },
       op);
 }

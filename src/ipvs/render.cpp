@@ -487,4 +487,25 @@ std::string render_save(const Table& table) {
   return text;
 }
 
+std::string render_timeouts(const Timeouts& t) {
+  return fmt::format("Timeout (tcp tcpfin udp): {} {} {}\n", t.tcp, t.tcp_fin, t.udp);
+}
+
+std::string render_daemons(const std::vector<SyncDaemon>& daemons) {
+  std::string text;
+  for (const auto state : {SyncState::Master, SyncState::Backup})
+    for (const auto& d : daemons)
+      if (d.state == state) {
+        // ipvsadm 1.31 adds each multicast setting the kernel reports (6.1 reports them all).
+        text += fmt::format("{} sync daemon (mcast={}, syncid={}", state == SyncState::Master ? "master" : "backup",
+                            d.interface, d.sync_id);
+        if (d.max_len) text += fmt::format(", maxlen={}", d.max_len);
+        if (d.group) text += fmt::format(", group={}", d.group->to_string());
+        if (d.port) text += fmt::format(", port={}", d.port);
+        if (d.ttl) text += fmt::format(", ttl={}", d.ttl);
+        text += ")\n";
+      }
+  return text;
+}
+
 }  // namespace lvsd::ipvs

@@ -49,4 +49,15 @@ ServiceEntry to_kernel(const model::VirtualServer& vs) {
   return e;
 }
 
+bool SyncDaemon::satisfied_by(const SyncDaemon& running) const {
+  // A kernel older than 4.3 reports none of the multicast settings: what it does not say
+  // cannot be told apart, so it is not a reason to restart the daemon every pass.
+  const auto same = [](const auto& want, const auto& have, const auto& unset) {
+    return want == unset || have == unset || want == have;
+  };
+  return state == running.state && interface == running.interface && sync_id == running.sync_id &&
+         same(max_len, running.max_len, std::uint16_t{0}) && same(group, running.group, std::nullopt) &&
+         same(port, running.port, std::uint16_t{0}) && same(ttl, running.ttl, std::uint8_t{0});
+}
+
 }  // namespace lvsd::ipvs

@@ -244,6 +244,37 @@ TEST(ConfigErrors, SyncGroupNamingAnUnknownInstance) {
                           "you mean \"VI_1\"?)"));
 }
 
+TEST(ConfigErrors, SyncDaemonMulticastSettings) {
+  const std::string base = "[[ipvs.sync_daemon]]\nrole = \"master\"\ninterface = \"eth1\"\n";
+  EXPECT_THAT(errors_of(base + "group = \"10.0.0.1\"\n"),
+              ElementsAre("t.toml:4:9: ipvs.sync_daemon[0].group: 10.0.0.1 is not a multicast address"));
+  EXPECT_THAT(errors_of(base + "group = \"2001:db8::1\"\n"),
+              ElementsAre("t.toml:4:9: ipvs.sync_daemon[0].group: 2001:db8::1 is not a multicast address"));
+  EXPECT_THAT(errors_of(base + "ttl = 0\n"),
+              ElementsAre("t.toml:4:7: ipvs.sync_daemon[0].ttl: 0 is out of range; expected an integer from 1 "
+                          "to 255"));
+  EXPECT_THAT(errors_of(base + "max_len = 70000\n"),
+              ElementsAre("t.toml:4:11: ipvs.sync_daemon[0].max_len: 70000 is out of range; expected an integer "
+                          "from 1 to 65507"));
+  EXPECT_THAT(errors_of(base + "port = 0\n"),
+              ElementsAre("t.toml:4:8: ipvs.sync_daemon[0].port: 0 is out of range; expected an integer from 1 "
+                          "to 65535"));
+  // All in one daemon: each at its own key, in file order.
+  EXPECT_THAT(errors_of(base + "port = 0\nttl = 256\ngroup = \"192.0.2.1\"\n"),
+              ElementsAre("t.toml:4:8: ipvs.sync_daemon[0].port: 0 is out of range; expected an integer from 1 "
+                          "to 65535",
+                          "t.toml:5:7: ipvs.sync_daemon[0].ttl: 256 is out of range; expected an integer from 1 "
+                          "to 255",
+                          "t.toml:6:9: ipvs.sync_daemon[0].group: 192.0.2.1 is not a multicast address"));
+  // What the kernel would clamp (and then report otherwise than declared).
+  EXPECT_THAT(errors_of("[[ipvs.sync_daemon]]\nrole = \"backup\"\ninterface = \"eth1\"\nmax_len = 1023\n"),
+              ElementsAre("t.toml:4:11: ipvs.sync_daemon[0].max_len: max_len 1023 is below 1024, the least a "
+                          "backup sync daemon takes"));
+  EXPECT_THAT(errors_of(base + "group = \"ff02::81\"\nmax_len = 65488\n"),
+              ElementsAre("t.toml:5:11: ipvs.sync_daemon[0].max_len: max_len 65488 is above 65487, the most with "
+                          "an IPv6 group (65535 less the IPv6 and UDP headers)"));
+}
+
 TEST(ConfigErrors, EveryErrorOfAFileInOneRunSortedByPlace) {
   const auto errors = errors_of(
       "[global]\n"
@@ -382,6 +413,15 @@ TEST(ConfigErrors, KeyDefinedTwiceAcrossVirtualServerChunks) {
   EXPECT_THAT(errors_of("[[virtual_server]]\naddress = \"192.0.2.1:80\"\n[ipvs]\nmanage = \"owned\"\n"
                         "[[virtual_server]]\naddress = \"192.0.2.2:80\"\n[ipvs]\non_exit = \"keep\"\n"),
               ElementsAre("t.toml:7:1: ipvs: syntax error: \"ipvs\" is already defined at t.toml:3:1"));
+  // A sub-table given by its own header twice, or by a header after an inline table.
+  EXPECT_THAT(errors_of("[ipvs.timeouts]\ntcp = 1\n[[virtual_server]]\naddress = \"192.0.2.1:80\"\n"
+                        "[ipvs.timeouts]\nudp = 2\n"),
+              ElementsAre("t.toml:5:1: ipvs.timeouts: syntax error: \"ipvs.timeouts\" is already defined at "
+                          "t.toml:1:1"));
+  EXPECT_THAT(errors_of("[ipvs]\ntimeouts = { tcp = 1 }\n[[virtual_server]]\naddress = \"192.0.2.1:80\"\n"
+                        "[ipvs.timeouts]\nudp = 2\n"),
+              ElementsAre(::testing::StartsWith("t.toml:5:1: ipvs.timeouts: syntax error: \"ipvs.timeouts\" is "
+                                                "already defined at t.toml:2:")));
   EXPECT_THAT(errors_of("virtual_server = []\n[[virtual_server]]\naddress = \"192.0.2.1:80\"\n"),
               ElementsAre("t.toml:2:1: virtual_server: syntax error: \"virtual_server\" is already defined at "
                           "t.toml:1:18"));

@@ -169,6 +169,10 @@ timeouts = { tcp = "15m", tcp_fin = 120, udp = "1m30s" }
 role = "master"
 interface = "eth1"
 sync_id = 7
+max_len = 1400
+group = "239.1.2.3"
+port = 9000
+ttl = 3
 
 [[ipvs.sync_daemon]]
 role = "backup"
@@ -180,7 +184,13 @@ interface = "eth2"
                 .reconcile_interval = 250ms,
                 .on_exit = model::OnExit::Remove,
                 .timeouts = {.tcp = 900s, .tcp_fin = 120s, .udp = 90s},
-                .sync_daemons = {{.role = model::SyncRole::Master, .interface = "eth1", .sync_id = 7},
+                .sync_daemons = {{.role = model::SyncRole::Master,
+                                  .interface = "eth1",
+                                  .sync_id = 7,
+                                  .max_len = 1400,
+                                  .group = ip("239.1.2.3"),
+                                  .port = 9000,
+                                  .ttl = 3},
                                  {.role = model::SyncRole::Backup, .interface = "eth2", .sync_id = 0}}}));
 }
 
@@ -195,10 +205,73 @@ TEST(IpvsKeysTest, TimeoutsAsATable) {
   EXPECT_EQ(d.ipvs.timeouts, (model::IpvsTimeouts{.tcp = 3600s, .tcp_fin = 0s, .udp = 7200s}));
 }
 
+TEST(IpvsKeysTest, IpvsTablesAfterVirtualServersJoinTheIpvsTableBefore) {
+  // Valid TOML (each header adds to the same [ipvs] table) though the loader parses each
+  // [[virtual_server]] and what follows it on its own.
+  const auto d = load(R"(
+[ipvs]
+manage = "exclusive"
+
+[[virtual_server]]
+address = "192.0.2.1:80"
+
+[[ipvs.sync_daemon]]
+role = "master"
+interface = "eth1"
+
+[ipvs.timeouts]
+tcp = 100
+
+[[virtual_server]]
+address = "192.0.2.2:80"
+
+[[ipvs.sync_daemon]]
+role = "backup"
+interface = "eth2"
+)");
+  EXPECT_EQ(d.ipvs.manage, model::Ownership::Exclusive);
+  EXPECT_EQ(d.ipvs.timeouts.tcp, 100s);
+  EXPECT_EQ(d.ipvs.sync_daemons,
+            (std::vector<model::SyncDaemon>{{.role = model::SyncRole::Master, .interface = "eth1"},
+                                            {.role = model::SyncRole::Backup, .interface = "eth2"}}));
+  EXPECT_EQ(d.virtual_servers.size(), 2u);
+}
+
 TEST(IpvsKeysTest, SyncIdLimits) {
   const auto d = load("[[ipvs.sync_daemon]]\nrole = \"backup\"\ninterface = \"eth1\"\nsync_id = 255\n");
   EXPECT_EQ(d.ipvs.sync_daemons,
             (std::vector<model::SyncDaemon>{{.role = model::SyncRole::Backup, .interface = "eth1", .sync_id = 255}}));
+}
+
+TEST(IpvsKeysTest, SyncDaemonMulticastSettingsLeftToTheKernel) {
+  const auto d = load("[[ipvs.sync_daemon]]\nrole = \"master\"\ninterface = \"eth1\"\n");
+  ASSERT_EQ(d.ipvs.sync_daemons.size(), 1u);
+  EXPECT_EQ(d.ipvs.sync_daemons[0].max_len, 0);
+  EXPECT_EQ(d.ipvs.sync_daemons[0].group, std::nullopt);
+  EXPECT_EQ(d.ipvs.sync_daemons[0].port, 0);
+  EXPECT_EQ(d.ipvs.sync_daemons[0].ttl, 0);
+}
+
+TEST(IpvsKeysTest, SyncDaemonMulticastLimits) {
+  const std::string base = "[[ipvs.sync_daemon]]\nrole = \"backup\"\ninterface = \"eth1\"\n";
+  // The least max_len: 1 for a master, 1024 for a backup (the kernel's clamp).
+  auto low = load("[[ipvs.sync_daemon]]\nrole = \"master\"\ninterface = \"eth1\"\n"
+                  "max_len = 1\nport = 1\nttl = 1\ngroup = \"224.0.0.0\"\n").ipvs.sync_daemons;
+  EXPECT_EQ(low, (std::vector<model::SyncDaemon>{{.role = model::SyncRole::Master, .interface = "eth1",
+                                                  .max_len = 1, .group = ip("224.0.0.0"), .port = 1, .ttl = 1}}));
+  auto backup_low = load(base + "max_len = 1024\n").ipvs.sync_daemons;
+  ASSERT_EQ(backup_low.size(), 1u);
+  EXPECT_EQ(backup_low[0].max_len, 1024);
+  auto high = load(base + "max_len = 65507\nport = 65535\nttl = 255\ngroup = \"239.255.255.255\"\n").ipvs.sync_daemons;
+  EXPECT_EQ(high, (std::vector<model::SyncDaemon>{{.role = model::SyncRole::Backup, .interface = "eth1",
+                                                   .max_len = 65507, .group = ip("239.255.255.255"),
+                                                   .port = 65535, .ttl = 255}}));
+}
+
+TEST(IpvsKeysTest, SyncDaemonIpv6Group) {
+  const auto d = load("[[ipvs.sync_daemon]]\nrole = \"master\"\ninterface = \"eth1\"\ngroup = \"ff02::81\"\n");
+  ASSERT_EQ(d.ipvs.sync_daemons.size(), 1u);
+  EXPECT_EQ(d.ipvs.sync_daemons[0].group, ip("ff02::81"));
 }
 
 // --- durations ---------------------------------------------------------------------------

@@ -74,5 +74,90 @@ TEST(MemoryBackend, EditsKeepCountersAndDeletesRemove) {
   EXPECT_EQ(t[0].destinations[0].active_conns, 5u);
 }
 
+TEST(MemoryBackend, StartsWithTheKernelsDefaultTimeoutsAndNoDaemon) {
+  MemoryBackend kernel;
+  EXPECT_EQ(kernel.dump_settings().value(), (Settings{Timeouts{900, 120, 300}, {}}));
+}
+
+TEST(MemoryBackend, ZeroTimeoutLeavesTheValue) {
+  MemoryBackend kernel;
+  EXPECT_THAT(kernel.apply(std::vector<Operation>{SetTimeouts{Timeouts{0, 60, 0}}}), IsEmpty());
+  EXPECT_EQ(kernel.dump_settings().value().timeouts, (Timeouts{900, 60, 300}));
+  EXPECT_THAT(kernel.apply(std::vector<Operation>{SetTimeouts{Timeouts{}}, SetTimeouts{Timeouts{3600, 0, 30}}}),
+              IsEmpty());
+  EXPECT_EQ(kernel.dump_settings().value().timeouts, (Timeouts{3600, 60, 30}));
+}
+
+SyncDaemon daemon(SyncState state, std::string interface, std::uint32_t sync_id = 0) {
+  return SyncDaemon{.state = state, .interface = std::move(interface), .sync_id = sync_id};
+}
+
+TEST(MemoryBackend, DaemonRefusalsCarryTheKernelsErrnoAndTheirIndex) {
+  MemoryBackend kernel;
+  const std::vector<Operation> ops{
+      StartDaemon{daemon(SyncState::Master, "eth1")},
+      StartDaemon{daemon(SyncState::Master, "eth2")},                 // EEXIST: one master at most
+      StartDaemon{daemon(SyncState::Backup, "eth1")},                 // a backup beside it is fine
+      StopDaemon{SyncState::Backup},
+      StopDaemon{SyncState::Backup},                                  // ESRCH: none running
+      StartDaemon{daemon(SyncState::Backup, "")},                     // EINVAL: no interface
+      StartDaemon{daemon(SyncState::Backup, "an-interface-x16")},     // EINVAL: 16 characters
+      StartDaemon{daemon(SyncState::Backup, "an-interface-15")},      // 15 is the longest name
+  };
+  EXPECT_THAT(kernel.apply(ops), ElementsAre(failed(1, errc::file_exists), failed(4, errc::no_such_process),
+                                             failed(5, errc::invalid_argument),
+                                             failed(6, errc::invalid_argument)));
+  const auto settings = kernel.dump_settings().value();
+  ASSERT_EQ(settings.daemons.size(), 2u);
+  EXPECT_EQ(settings.daemons[0].interface, "eth1");
+  EXPECT_EQ(settings.daemons[0].state, SyncState::Master);
+  EXPECT_EQ(settings.daemons[1].interface, "an-interface-15");
+  EXPECT_EQ(settings.daemons[1].state, SyncState::Backup);
+  EXPECT_EQ(kernel.operations_applied(), ops.size());
+}
+
+TEST(MemoryBackend, StoppedDaemonCanBeStartedAgain) {
+  MemoryBackend kernel;
+  EXPECT_THAT(kernel.apply(std::vector<Operation>{StartDaemon{daemon(SyncState::Master, "eth1")},
+                                                  StopDaemon{SyncState::Master},
+                                                  StartDaemon{daemon(SyncState::Master, "eth2", 4)}}),
+              IsEmpty());
+  ASSERT_EQ(kernel.settings().daemons.size(), 1u);
+  EXPECT_EQ(kernel.settings().daemons[0].interface, "eth2");
+  EXPECT_EQ(kernel.settings().daemons[0].sync_id, 4u);
+}
+
+TEST(MemoryBackend, StartedDaemonReportsTheKernelsDefaults) {
+  MemoryBackend kernel;
+  SyncDaemon chosen = daemon(SyncState::Backup, "eth2", 9);
+  chosen.max_len = 1100;
+  chosen.group = model::IpAddress::parse("239.1.2.3").value();
+  chosen.port = 9000;
+  chosen.ttl = 3;
+  SyncDaemon v6 = daemon(SyncState::Master, "eth3");
+  v6.group = model::IpAddress::parse("ff02::81").value();
+  EXPECT_THAT(kernel.apply(std::vector<Operation>{StartDaemon{daemon(SyncState::Master, "eth1", 7)},
+                                                  StartDaemon{chosen}}),
+              IsEmpty());
+  EXPECT_EQ(kernel.dump_settings().value(),
+            (Settings{Timeouts{900, 120, 300},
+                      {SyncDaemon{.state = SyncState::Master,
+                                  .interface = "eth1",
+                                  .sync_id = 7,
+                                  .max_len = 1472,  // a 1500-byte MTU less the IPv4 and UDP headers
+                                  .group = model::IpAddress::parse("224.0.0.81").value(),
+                                  .port = 8848,
+                                  .ttl = 1},
+                       chosen}}));
+  // An IPv6 group leaves room for the larger header.
+  MemoryBackend kernel6;
+  EXPECT_THAT(kernel6.apply(std::vector<Operation>{StartDaemon{v6}}), IsEmpty());
+  ASSERT_EQ(kernel6.settings().daemons.size(), 1u);
+  EXPECT_EQ(kernel6.settings().daemons[0].max_len, 1452);
+  EXPECT_EQ(kernel6.settings().daemons[0].group, v6.group);
+  EXPECT_EQ(kernel6.settings().daemons[0].port, 8848);
+  EXPECT_EQ(kernel6.settings().daemons[0].ttl, 1);
+}
+
 }  // namespace
 }  // namespace lvsd::ipvs

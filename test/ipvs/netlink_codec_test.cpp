@@ -144,6 +144,64 @@ TEST(NetlinkCodec, DumpRequests) {
             "14 00 00 00  34 12 01 00  00 00 00 00  00 00 00 00\n0d 01 00 00");
 }
 
+// SET_CONFIG carries all three timeouts, zero included (the kernel leaves a zero's value).
+TEST(NetlinkCodec, SetTimeouts) {
+  EXPECT_EQ(encoded(SetTimeouts{Timeouts{3600, 0, 120}}),
+            "2c 00 00 00  34 12 05 00  00 00 00 00  00 00 00 00\n"  // len 44
+            "0c 01 00 00  08 00 04 00  10 0e 00 00  08 00 05 00\n"  // SET_CONFIG; TIMEOUT_TCP 3600; TCP_FIN
+            "00 00 00 00  08 00 06 00  78 00 00 00");               // 0; TIMEOUT_UDP 120
+}
+
+// The daemon attributes: the port is a plain u16 in host order, the IPv4 group its 4 bytes.
+TEST(NetlinkCodec, StartDaemonWithEveryMulticastSetting) {
+  const SyncDaemon d{.state = SyncState::Master,
+                     .interface = "sy0",
+                     .sync_id = 7,
+                     .max_len = 1000,
+                     .group = model::IpAddress::parse("239.1.2.3").value(),
+                     .port = 9000,
+                     .ttl = 3};
+  EXPECT_EQ(encoded(StartDaemon{d}),
+            "50 00 00 00  34 12 05 00  00 00 00 00  00 00 00 00\n"  // len 80
+            "09 01 00 00  3c 00 03 80  08 00 01 00  01 00 00 00\n"  // NEW_DAEMON; DAEMON nest; STATE master
+            "08 00 02 00  73 79 30 00  08 00 03 00  07 00 00 00\n"  // MCAST_IFN "sy0"; SYNC_ID 7
+            "06 00 04 00  e8 03 00 00  08 00 05 00  ef 01 02 03\n"  // SYNC_MAXLEN 1000; MCAST_GROUP 239.1.2.3
+            "06 00 07 00  28 23 00 00  05 00 08 00  03 00 00 00");  // MCAST_PORT 9000; MCAST_TTL 3
+}
+
+TEST(NetlinkCodec, StartDaemonLeavingTheRestToTheKernel) {
+  EXPECT_EQ(encoded(StartDaemon{SyncDaemon{.state = SyncState::Backup, .interface = "eth1", .sync_id = 0}}),
+            "34 00 00 00  34 12 05 00  00 00 00 00  00 00 00 00\n"  // len 52
+            "09 01 00 00  20 00 03 80  08 00 01 00  02 00 00 00\n"  // NEW_DAEMON; DAEMON nest; STATE backup
+            "09 00 02 00  65 74 68 31  00 00 00 00  08 00 03 00\n"  // MCAST_IFN "eth1" (padded); SYNC_ID
+            "00 00 00 00");                                         // 0: still sent, the kernel requires it
+}
+
+TEST(NetlinkCodec, StartDaemonWithAnIpv6Group) {
+  EXPECT_EQ(encoded(StartDaemon{SyncDaemon{.state = SyncState::Master,
+                                           .interface = "eth1",
+                                           .sync_id = 1,
+                                           .group = model::IpAddress::parse("ff02::81").value()}}),
+            "48 00 00 00  34 12 05 00  00 00 00 00  00 00 00 00\n"  // len 72
+            "09 01 00 00  34 00 03 80  08 00 01 00  01 00 00 00\n"  // NEW_DAEMON; DAEMON nest; STATE master
+            "09 00 02 00  65 74 68 31  00 00 00 00  08 00 03 00\n"  // MCAST_IFN "eth1"; SYNC_ID
+            "01 00 00 00  14 00 06 00  ff 02 00 00  00 00 00 00\n"  // 1; MCAST_GROUP6 ff02::81
+            "00 00 00 00  00 00 00 81");
+}
+
+TEST(NetlinkCodec, StopDaemonNamesOnlyItsState) {
+  EXPECT_EQ(encoded(StopDaemon{SyncState::Backup}),
+            "20 00 00 00  34 12 05 00  00 00 00 00  00 00 00 00\n"  // len 32
+            "0a 01 00 00  0c 00 03 80  08 00 01 00  02 00 00 00");  // DEL_DAEMON; DAEMON nest; STATE backup
+  EXPECT_EQ(encoded(StopDaemon{SyncState::Master}).substr(51), "0a 01 00 00  0c 00 03 80  08 00 01 00  01 00 00 00");
+}
+
+TEST(NetlinkCodec, DumpDaemonsRequest) {
+  EXPECT_EQ(hex(bytes(encode_dump_daemons(kFamily).get())),
+            "14 00 00 00  34 12 01 03  00 00 00 00  00 00 00 00\n"  // REQUEST|DUMP (0x301)
+            "0b 01 00 00");                                         // GET_DAEMON
+}
+
 // A reply as the kernel's ip_vs_genl_fill_service writes it.
 Msg service_reply(bool with_stats64) {
   Msg m(nlmsg_alloc());
@@ -266,11 +324,26 @@ nlmsghdr* header(std::vector<std::uint8_t>& bytes) { return reinterpret_cast<nlm
 
 TEST(NetlinkCodecGolden, RepliesOfARealKernelDecodeAsIpvsadmShowsThem) {
   auto replies = captured();
-  ASSERT_EQ(replies.size(), 9u);
+  ASSERT_EQ(replies.size(), 11u);
   ASSERT_EQ(replies[0].first, "info");
   EXPECT_EQ(decode_info(header(replies[0].second)).value(), (Info{0x010201, 4096}));
   ASSERT_EQ(replies[1].first, "config");
-  EXPECT_EQ(decode_config(header(replies[1].second)).value(), (Timeouts{900, 120, 300}));
+  EXPECT_EQ(decode_config(header(replies[1].second)).value(), (Timeouts{1000, 110, 200}));  // ipvsadm --set
+
+  // ipvsadm --start-daemon master --mcast-interface sync0 --syncid 7 --sync-maxlen 1000
+  //   --mcast-group 239.1.2.3 --mcast-port 9000 --mcast-ttl 3; then backup on sync1, syncid 9,
+  // for which the kernel reports the defaults it chose.
+  ASSERT_EQ(replies[2].first, "daemon");
+  ASSERT_EQ(replies[3].first, "daemon");
+  EXPECT_EQ(decode_daemon(header(replies[2].second)).value(),
+            (SyncDaemon{.state = SyncState::Master, .interface = "sync0", .sync_id = 7, .max_len = 1000,
+                        .group = model::IpAddress::parse("239.1.2.3"), .port = 9000, .ttl = 3}));
+  EXPECT_EQ(decode_daemon(header(replies[3].second)).value(),
+            (SyncDaemon{.state = SyncState::Backup, .interface = "sync1", .sync_id = 9, .max_len = 1472,
+                        .group = model::IpAddress::parse("224.0.0.81"), .port = 8848, .ttl = 1}));
+  // What a dump says is what a declaration leaving those to the kernel asks for.
+  EXPECT_TRUE((SyncDaemon{.state = SyncState::Backup, .interface = "sync1", .sync_id = 9})
+                  .satisfied_by(decode_daemon(header(replies[3].second)).value()));
 
   std::vector<Service> services;
   for (auto& [label, bytes] : replies)

@@ -549,5 +549,48 @@ TEST(RenderSave, FwmarkServices) {
             "-a -f 10 -6 -r [2001:db8::22]:0 -g -w 2\n");
 }
 
+// ---- -L --timeout and -L --daemon ----
+
+TEST(RenderTimeouts, AsIpvsadmPrintsThem) {
+  EXPECT_EQ(render_timeouts(Timeouts{900, 120, 300}), "Timeout (tcp tcpfin udp): 900 120 300\n");
+  EXPECT_EQ(render_timeouts(Timeouts{1000, 110, 200}), "Timeout (tcp tcpfin udp): 1000 110 200\n");
+  EXPECT_EQ(render_timeouts(Timeouts{}), "Timeout (tcp tcpfin udp): 0 0 0\n");
+}
+
+SyncDaemon sync_daemon(SyncState state, std::string interface, std::uint32_t sync_id, std::uint16_t max_len,
+                       std::string_view group, std::uint16_t port, std::uint8_t ttl) {
+  return SyncDaemon{.state = state,
+                    .interface = std::move(interface),
+                    .sync_id = sync_id,
+                    .max_len = max_len,
+                    .group = model::IpAddress::parse(group).value(),
+                    .port = port,
+                    .ttl = ttl};
+}
+
+TEST(RenderDaemons, MasterFirstWithEveryMulticastSetting) {
+  const auto master = sync_daemon(SyncState::Master, "sy0", 7, 1000, "239.1.2.3", 9000, 3);
+  const auto backup = sync_daemon(SyncState::Backup, "eth2", 0, 1472, "224.0.0.81", 8848, 1);
+  const std::string expected =
+      "master sync daemon (mcast=sy0, syncid=7, maxlen=1000, group=239.1.2.3, port=9000, ttl=3)\n"
+      "backup sync daemon (mcast=eth2, syncid=0, maxlen=1472, group=224.0.0.81, port=8848, ttl=1)\n";
+  EXPECT_EQ(render_daemons({master, backup}), expected);
+  EXPECT_EQ(render_daemons({backup, master}), expected);
+  EXPECT_EQ(render_daemons({backup}),
+            "backup sync daemon (mcast=eth2, syncid=0, maxlen=1472, group=224.0.0.81, port=8848, ttl=1)\n");
+}
+
+TEST(RenderDaemons, Ipv6Group) {
+  EXPECT_EQ(render_daemons({sync_daemon(SyncState::Master, "eth1", 255, 1452, "ff02::81", 8848, 1)}),
+            "master sync daemon (mcast=eth1, syncid=255, maxlen=1452, group=ff02::81, port=8848, ttl=1)\n");
+}
+
+TEST(RenderDaemons, SettingsAnOlderKernelDoesNotReportAreLeftOut) {
+  EXPECT_EQ(render_daemons({SyncDaemon{.state = SyncState::Backup, .interface = "eth1", .sync_id = 9}}),
+            "backup sync daemon (mcast=eth1, syncid=9)\n");
+}
+
+TEST(RenderDaemons, NoDaemonIsNoText) { EXPECT_EQ(render_daemons({}), ""); }
+
 }  // namespace
 }  // namespace lvsd::ipvs

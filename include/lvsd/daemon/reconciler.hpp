@@ -37,23 +37,31 @@ class Reconciler {
   // logged as drift (someone changed the table behind lvsd's back).
   PassReport pass(bool drift);
 
-  // on_exit = "remove": deletes every service lvsd owns.
+  // on_exit = "remove": deletes every service lvsd owns and stops the sync daemons it declares.
   PassReport remove_owned();
 
   const ipvs::Table& goal() const { return goal_; }
+  const ipvs::Settings& goal_settings() const { return goal_settings_; }
 
  private:
+  struct KernelState {
+    ipvs::Table table;
+    ipvs::Settings settings;
+  };
   PassReport run(std::vector<ipvs::Operation> ops, const char* why);
-  // The kernel's table, or nullopt with the failure logged and recorded in `report`.
-  std::optional<ipvs::Table> read_kernel(PassReport& report, const char* consequence);
+  // The kernel's table and settings, or nullopt with the failure logged and recorded in `report`.
+  std::optional<KernelState> read_kernel(PassReport& report, const char* consequence);
 
   ipvs::Backend& kernel_;
   Log log_;
   ipvs::Table goal_;
+  ipvs::Settings goal_settings_;
   ipvs::DiffOptions options_;
 };
 
 // The kernel goal for a declared state: every real server at its declared weight.
 ipvs::Table goal_of(const model::Desired& desired);
+// The declared timeouts and sync daemons in the kernel's terms.
+ipvs::Settings settings_of(const model::Desired& desired);
 
 }  // namespace lvsd::daemon

@@ -26,6 +26,8 @@ class Backend {
   virtual ~Backend() = default;
   // Every service with its destinations, counters included.
   virtual boost::system::result<Table> dump() = 0;
+  // The connection timeouts and the running sync daemons.
+  virtual boost::system::result<Settings> dump_settings() = 0;
   // Applies the operations in order; one refused does not stop the others. Returns the
   // refused ones, matched to their place in the batch.
   virtual std::vector<Failure> apply(std::span<const Operation> operations) = 0;

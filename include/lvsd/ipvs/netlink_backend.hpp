@@ -29,6 +29,7 @@ class NetlinkBackend final : public Backend {
   NetlinkBackend& operator=(const NetlinkBackend&) = delete;
 
   boost::system::result<Table> dump() override;
+  boost::system::result<Settings> dump_settings() override;
   std::vector<Failure> apply(std::span<const Operation> operations) override;
   boost::system::result<Info> info();
   boost::system::result<Timeouts> timeouts();

@@ -28,8 +28,13 @@ struct DeleteDestination {
   bool operator==(const DeleteDestination&) const = default;
 };
 
+// IPVS_CMD_SET_CONFIG: a zero timeout leaves the kernel's value.
+struct SetTimeouts { Timeouts timeouts; bool operator==(const SetTimeouts&) const = default; };
+struct StartDaemon { SyncDaemon daemon; bool operator==(const StartDaemon&) const = default; };
+struct StopDaemon { SyncState state; bool operator==(const StopDaemon&) const = default; };
+
 using Operation = std::variant<AddService, EditService, DeleteService, AddDestination, EditDestination,
-                               DeleteDestination>;
+                               DeleteDestination, SetTimeouts, StartDaemon, StopDaemon>;
 
 // "add service TCP 192.0.2.10:80 (wlc)", "edit destination 10.0.0.1:80 of TCP ...: weight 2"
 std::string describe(const Operation& op);

@@ -46,4 +46,10 @@ std::optional<std::string> render_list(const Info& info, const Table& table,
 // `ipvsadm -S -n`: the -A/-a lines that rebuild the table.
 std::string render_save(const Table& table);
 
+// `ipvsadm -L --timeout`: "Timeout (tcp tcpfin udp): 900 120 300".
+std::string render_timeouts(const Timeouts& timeouts);
+
+// `ipvsadm -L --daemon`: one line per running sync daemon, master first.
+std::string render_daemons(const std::vector<SyncDaemon>& daemons);
+
 }  // namespace lvsd::ipvs

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <tuple>
 #include <vector>
@@ -93,6 +94,34 @@ struct Timeouts {
   std::uint32_t tcp_fin = 0;
   std::uint32_t udp = 0;
   bool operator==(const Timeouts&) const = default;
+};
+
+// A connection-synchronisation daemon (IPVS_CMD_NEW_DAEMON / GET_DAEMON). The kernel runs at
+// most one master (sends the connection table) and one backup (receives it).
+enum class SyncState : std::uint8_t { Master = 1, Backup = 2 };  // IP_VS_STATE_*
+
+struct SyncDaemon {
+  SyncState state = SyncState::Master;
+  std::string interface;                   // the multicast interface
+  std::uint32_t sync_id = 0;
+  // Zero or unset: the kernel's default, which a dump reports as the value it chose
+  // (maxlen from the interface's MTU, group 224.0.0.81, port 8848, TTL 1).
+  std::uint16_t max_len = 0;
+  std::optional<model::IpAddress> group;
+  std::uint16_t port = 0;
+  std::uint8_t ttl = 0;
+
+  // Whether a running daemon (from a dump) is what this one asks for: the fields this one
+  // leaves to the kernel match anything, as do those the kernel does not report.
+  bool satisfied_by(const SyncDaemon& running) const;
+  bool operator==(const SyncDaemon&) const = default;
+};
+
+// The settings of the IPVS module beside its table.
+struct Settings {
+  Timeouts timeouts;                 // 0: leave the kernel's value
+  std::vector<SyncDaemon> daemons;  // at most one per state
+  bool operator==(const Settings&) const = default;
 };
 
 // The kernel form of a declared virtual server, every real server at its declared weight.

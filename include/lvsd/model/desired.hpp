@@ -42,8 +42,13 @@ struct SyncDaemon {
   SyncRole role = SyncRole::Master;
   std::string interface;
   std::uint8_t sync_id = 0;
+  // 0 or unset: the kernel's choice (maxlen from the MTU, 224.0.0.81, port 8848, TTL 1).
+  std::uint16_t max_len = 0;
+  std::optional<IpAddress> group;
+  std::uint16_t port = 0;
+  std::uint8_t ttl = 0;
   bool operator==(const SyncDaemon&) const = default;
-  auto fields() const { return std::tie(role, interface, sync_id); }
+  auto fields() const { return std::tie(role, interface, sync_id, max_len, group, port, ttl); }
 };
 
 struct IpvsSettings {

@@ -76,6 +76,22 @@ change_cs=$(($(now_cs) - _t0))
 requests=$(printf '%s\n' "$out" | sed -n 's/.* \([0-9]*\) write requests in.*/\1/p')
 expect_eq "write requests for one weight change" "1" "$requests"
 
+# The config's form costs too: the same farm with one [[real_server]] table per real server
+# (what a generator might write) rather than one range per virtual server. Figures only.
+awk -v S="$S" -v D="$D" 'BEGIN {
+  print "[defaults]\nscheduler = \"wlc\"\nforward = \"dr\"\n"
+  for (i = 0; i < S; i++) {
+    printf "[[virtual_server]]\naddress = \"10.100.%d.%d:80\"\n", int(i / 250), i % 250 + 1
+    for (j = 1; j <= D; j++)
+      printf "  [[virtual_server.real_server]]\n  address = \"10.%d.%d.%d\"\n", 1 + int(i / 250), i % 250, j
+  }
+}' >/tmp/bench-tables.toml
+elapsed lvsd -q -t /tmp/bench.toml
+ranges_cs=$ELAPSED_CS
+elapsed lvsd -q -t /tmp/bench-tables.toml
+tables_cs=$ELAPSED_CS
+echo "RESULT-FIGURES config check ${S}x${D}: ranges $(secs $ranges_cs) s, one table per real server $(secs $tables_cs) s"
+
 echo "RESULT-FIGURES load ${S}x${D}: ipvsadm -R $(secs $ipvsadm_cs) s, lvsd $(secs $lvsd_cs) s," \
   "floor $(secs $floor_cs) s; lvsd/ipvsadm = $(ratio $lvsd_cs $ipvsadm_cs) (goal <= 0.2)," \
   "lvsd/floor = $(ratio $lvsd_cs $floor_cs) (goal <= 1.5); one weight change: $requests request," \

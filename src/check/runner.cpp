@@ -1,0 +1,59 @@
+// The loop every check type shares: timeout, retries, interval.
+#include "lvsd/check/runner.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <fmt/format.h>
+
+#include "lvsd/check/schedule.hpp"
+
+namespace lvsd::check {
+namespace asio = boost::asio;
+using namespace asio::experimental::awaitable_operators;
+
+std::string timeout_text(model::Millis timeout) {
+  const auto ms = timeout.count();
+  if (ms % 1000 == 0) return fmt::format("timeout after {} s", ms / 1000);
+  if (ms < 1000) return fmt::format("timeout after {} ms", ms);
+  return fmt::format("timeout after {:g} s", static_cast<double>(ms) / 1000.0);
+}
+
+asio::awaitable<Result> attempt(Prober& prober, const Target& target, model::Millis timeout) {
+  asio::steady_timer timer(co_await asio::this_coro::executor, timeout);
+  const auto start = Clock::now();
+  // Whichever ends first cancels the other: a prober that never answers is abandoned with
+  // its socket closed, not left waiting.
+  auto first = co_await (prober.probe(target) || timer.async_wait(asio::as_tuple(asio::use_awaitable)));
+  Result r = first.index() == 0 ? std::get<0>(std::move(first)) : failure(timeout_text(timeout));
+  r.at = Clock::now();
+  r.latency = std::chrono::duration_cast<std::chrono::microseconds>(r.at - start);
+  co_return r;
+}
+
+asio::awaitable<Result> check_once(Prober& prober, const Target& target, const model::CheckTiming& timing) {
+  Result r;
+  for (std::uint32_t n = 0;; ++n) {
+    r = co_await attempt(prober, target, timing.timeout);
+    r.attempts = n + 1;
+    if (r.up || n >= timing.retry) co_return r;
+    asio::steady_timer pause(co_await asio::this_coro::executor, timing.delay_before_retry);
+    co_await pause.async_wait(asio::use_awaitable);
+  }
+}
+
+asio::awaitable<void> run_check(Prober& prober, Target target, model::CheckTiming timing,
+                                std::chrono::microseconds first_delay, std::function<void(const Result&)> on_result) {
+  asio::steady_timer timer(co_await asio::this_coro::executor, first_delay);
+  co_await timer.async_wait(asio::use_awaitable);
+  for (;;) {
+    const auto started = Clock::now();
+    on_result(co_await check_once(prober, target, timing));
+    timer.expires_at(next_start(started, Clock::now(), timing.interval));
+    co_await timer.async_wait(asio::use_awaitable);
+  }
+}
+
+}  // namespace lvsd::check

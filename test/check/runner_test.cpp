@@ -1,0 +1,146 @@
+// The shared loop with scripted probers: timeouts cancel the attempt, retries, the interval.
+#include "lvsd/check/runner.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <gtest/gtest.h>
+
+#include <deque>
+#include <optional>
+#include <vector>
+
+namespace lvsd::check {
+namespace {
+namespace asio = boost::asio;
+using namespace std::chrono_literals;
+
+// Runs an awaitable on its own io_context to its end.
+template <class T>
+T run(asio::awaitable<T> work) {
+  asio::io_context io;
+  std::optional<T> out;
+  std::exception_ptr error;
+  asio::co_spawn(io, std::move(work), [&](std::exception_ptr e, T value) {
+    error = e;
+    out = std::move(value);
+  });
+  io.run();
+  if (error) std::rethrow_exception(error);
+  return std::move(*out);
+}
+
+// Answers from a script, one result per attempt (the last one repeats).
+class ScriptedProber final : public Prober {
+ public:
+  explicit ScriptedProber(std::deque<Result> script) : script_(std::move(script)) {}
+  asio::awaitable<Result> probe(const Target& target) override {
+    targets.push_back(target);
+    Result r = script_.front();
+    if (script_.size() > 1) script_.pop_front();
+    co_return r;
+  }
+  std::vector<Target> targets;
+
+ private:
+  std::deque<Result> script_;
+};
+
+// Never answers on its own: waits an hour, and notes how its wait ended.
+class HangingProber final : public Prober {
+ public:
+  asio::awaitable<Result> probe(const Target&) override {
+    asio::steady_timer forever(co_await asio::this_coro::executor, 1h);
+    try {
+      co_await forever.async_wait(asio::use_awaitable);
+    } catch (const boost::system::system_error& e) {
+      cancelled = e.code() == asio::error::operation_aborted;
+      throw;
+    }
+    co_return Result{.up = true, .reason = "answered after an hour"};
+  }
+  bool cancelled = false;
+};
+
+const Target kTarget{.endpoint = {model::IpAddress::v4(0x7f000001), 80}};
+Result ok() { return Result{.up = true, .reason = "connected"}; }
+Result refused() { return Result{.up = false, .reason = "connect refused"}; }
+
+TEST(Runner, TimeoutTexts) {
+  EXPECT_EQ(timeout_text(3000ms), "timeout after 3 s");
+  EXPECT_EQ(timeout_text(250ms), "timeout after 250 ms");
+  EXPECT_EQ(timeout_text(1500ms), "timeout after 1.5 s");
+}
+
+TEST(Runner, AnAttemptIsStampedWithItsTimeAndLatency) {
+  ScriptedProber prober({ok()});
+  const auto before = Clock::now();
+  const Result r = run(attempt(prober, kTarget, 1000ms));
+  EXPECT_TRUE(r.up);
+  EXPECT_EQ(r.reason, "connected");
+  EXPECT_GE(r.at, before);
+  EXPECT_LE(r.at, Clock::now());
+  EXPECT_GE(r.latency, 0us);
+  EXPECT_EQ(prober.targets, std::vector<Target>{kTarget});
+}
+
+TEST(Runner, ATimeoutCancelsTheAttempt) {
+  HangingProber prober;
+  const auto before = Clock::now();
+  const Result r = run(attempt(prober, kTarget, 50ms));
+  EXPECT_FALSE(r.up);
+  EXPECT_EQ(r.reason, "timeout after 50 ms");
+  EXPECT_TRUE(prober.cancelled);
+  EXPECT_GE(r.latency, 50ms);
+  EXPECT_LT(Clock::now() - before, 30s);  // not the prober's hour
+}
+
+TEST(Runner, AFailureIsRetriedUntilASuccess) {
+  ScriptedProber prober({refused(), refused(), ok()});
+  const Result r = run(check_once(prober, kTarget, {.timeout = 1000ms, .retry = 3, .delay_before_retry = 1ms}));
+  EXPECT_TRUE(r.up);
+  EXPECT_EQ(r.attempts, 3u);
+  EXPECT_EQ(prober.targets.size(), 3u);
+}
+
+TEST(Runner, RetriesSpentTheLastFailureCounts) {
+  ScriptedProber prober({refused(), Result{.up = false, .reason = "HTTP 503"}});
+  const Result r = run(check_once(prober, kTarget, {.timeout = 1000ms, .retry = 1, .delay_before_retry = 1ms}));
+  EXPECT_FALSE(r.up);
+  EXPECT_EQ(r.reason, "HTTP 503");
+  EXPECT_EQ(r.attempts, 2u);
+}
+
+TEST(Runner, RetriesWaitTheirDelay) {
+  ScriptedProber prober({refused()});
+  const auto before = Clock::now();
+  run(check_once(prober, kTarget, {.timeout = 1000ms, .retry = 2, .delay_before_retry = 40ms}));
+  EXPECT_GE(Clock::now() - before, 80ms);
+  EXPECT_EQ(prober.targets.size(), 3u);
+}
+
+TEST(Runner, ChecksRunOneIntervalApartAfterTheFirstDelay) {
+  ScriptedProber prober({ok(), refused(), ok()});
+  asio::io_context io;
+  std::vector<Result> results;
+  const auto before = Clock::now();
+  asio::co_spawn(io,
+                 run_check(prober, kTarget, {.interval = 30ms, .timeout = 1000ms}, 20ms,
+                           [&](const Result& r) {
+                             results.push_back(r);
+                             if (results.size() == 3) io.stop();
+                           }),
+                 [](std::exception_ptr e) {
+                   if (e) std::rethrow_exception(e);
+                 });
+  io.run();
+  ASSERT_EQ(results.size(), 3u);
+  EXPECT_EQ((std::vector<bool>{results[0].up, results[1].up, results[2].up}), (std::vector<bool>{true, false, true}));
+  EXPECT_GE(results[0].at - before, 20ms);
+  EXPECT_GE(results[1].at - results[0].at, 25ms);  // 30 ms from start to start, less the first's latency
+  EXPECT_GE(results[2].at - results[1].at, 25ms);
+}
+
+}  // namespace
+}  // namespace lvsd::check

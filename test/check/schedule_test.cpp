@@ -1,0 +1,47 @@
+// The first round spread over one interval; the next start one interval after the last.
+#include "lvsd/check/schedule.hpp"
+
+#include <gtest/gtest.h>
+
+#include <set>
+
+namespace lvsd::check {
+namespace {
+using namespace std::chrono_literals;
+
+TEST(Schedule, TenThousandChecksNeverShareAMillisecond) {
+  const model::CheckTiming timing{.interval = 10s};
+  std::set<std::int64_t> milliseconds;
+  for (std::size_t i = 0; i < 10000; ++i) {
+    const auto d = first_delay(i, 10000, timing, 0.0);
+    EXPECT_GE(d, 0us);
+    EXPECT_LT(d, 10s);
+    milliseconds.insert(std::chrono::duration_cast<std::chrono::milliseconds>(d).count());
+  }
+  EXPECT_EQ(milliseconds.size(), 10000u);
+}
+
+TEST(Schedule, SpreadIsEvenOverOneInterval) {
+  const model::CheckTiming timing{.interval = 3s};
+  EXPECT_EQ(first_delay(0, 4, timing, 0.0), 0us);
+  EXPECT_EQ(first_delay(1, 4, timing, 0.0), 750ms);
+  EXPECT_EQ(first_delay(3, 4, timing, 0.0), 2250ms);
+  EXPECT_EQ(first_delay(0, 0, timing, 0.0), 0us);
+}
+
+TEST(Schedule, WarmupAddsItsDrawnFraction) {
+  const model::CheckTiming timing{.interval = 2s, .warmup = 10s};
+  EXPECT_EQ(first_delay(1, 2, timing, 0.25), 1s + 2500ms);
+  EXPECT_EQ(first_delay(1, 2, timing, 1.5), 1s + 10s);  // clamped
+  EXPECT_EQ(first_delay(1, 2, timing, -1.0), 1s);
+}
+
+TEST(Schedule, NextStartIsOneIntervalAfterTheLastStartOrAtOnceWhenLate) {
+  using T = std::chrono::steady_clock::time_point;
+  const T start{100s};
+  EXPECT_EQ(next_start(start, T{101s}, 3000ms), T{103s});
+  EXPECT_EQ(next_start(start, T{107s}, 3000ms), T{107s});  // no burst to catch up
+}
+
+}  // namespace
+}  // namespace lvsd::check

@@ -45,12 +45,12 @@ asio::awaitable<Result> check_once(Prober& prober, const Target& target, const m
 }
 
 asio::awaitable<void> run_check(Prober& prober, Target target, model::CheckTiming timing,
-                                std::chrono::microseconds first_delay, std::function<void(const Result&)> on_result) {
+                                std::chrono::microseconds first_delay, std::function<bool(const Result&)> on_result) {
   asio::steady_timer timer(co_await asio::this_coro::executor, first_delay);
   co_await timer.async_wait(asio::use_awaitable);
   for (;;) {
     const auto started = Clock::now();
-    on_result(co_await check_once(prober, target, timing));
+    if (!on_result(co_await check_once(prober, target, timing))) co_return;
     timer.expires_at(next_start(started, Clock::now(), timing.interval));
     co_await timer.async_wait(asio::use_awaitable);
   }

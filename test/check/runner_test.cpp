@@ -129,7 +129,7 @@ TEST(Runner, ChecksRunOneIntervalApartAfterTheFirstDelay) {
                  run_check(prober, kTarget, {.interval = 30ms, .timeout = 1000ms}, 20ms,
                            [&](const Result& r) {
                              results.push_back(r);
-                             if (results.size() == 3) io.stop();
+                             return results.size() < 3;  // then the loop ends
                            }),
                  [](std::exception_ptr e) {
                    if (e) std::rethrow_exception(e);

@@ -25,9 +25,9 @@ boost::asio::awaitable<Result> check_once(Prober& prober, const Target& target, 
 
 // After `first_delay`, one check every `interval` (from start to start; a check that runs
 // longer delays the next, never a burst), each result handed to `on_result`. Runs until
-// cancelled (its coroutine destroyed or its operations cancelled).
+// `on_result` returns false or its operations are cancelled.
 boost::asio::awaitable<void> run_check(Prober& prober, Target target, model::CheckTiming timing,
                                        std::chrono::microseconds first_delay,
-                                       std::function<void(const Result&)> on_result);
+                                       std::function<bool(const Result&)> on_result);
 
 }  // namespace lvsd::check

@@ -1,0 +1,221 @@
+// The engine with scripted probers on a real io_context and short intervals: verdicts per
+// real server, reloads that keep what is unchanged, weights given by checks.
+#include "lvsd/check/engine.hpp"
+
+#include <boost/asio/io_context.hpp>
+#include <gtest/gtest.h>
+
+#include <map>
+
+namespace lvsd::check {
+namespace {
+namespace asio = boost::asio;
+using namespace std::chrono_literals;
+
+model::Endpoint ep(const char* text) { return model::Endpoint::parse(text, true).value(); }
+
+// What every fake prober answers, by the address it probes; changed by the test.
+struct World {
+  std::map<model::Endpoint, bool> healthy;
+  std::map<model::Endpoint, std::uint32_t> weight;
+  int probers_made = 0;
+  int probes = 0;
+};
+
+class FakeProber final : public Prober {
+ public:
+  explicit FakeProber(World& w) : world_(w) {}
+  asio::awaitable<Result> probe(const Target& t) override {
+    ++world_.probes;
+    Result r = world_.healthy[t.endpoint] ? success("fine") : failure("connect refused");
+    if (auto w = world_.weight.find(t.endpoint); w != world_.weight.end()) r.weight = w->second;
+    co_return r;
+  }
+
+ private:
+  World& world_;
+};
+
+model::CheckSpec fast_check(std::uint32_t rise = 1, std::uint32_t fall = 2) {
+  model::CheckSpec c;
+  c.timing = {.interval = 10ms, .timeout = 1000ms, .rise = rise, .fall = fall};
+  return c;
+}
+
+model::Desired farm(std::vector<model::CheckSpec> checks, model::InitialHealth initial = model::InitialHealth::Up) {
+  model::VirtualServer vs;
+  vs.key = {.endpoint = ep("192.0.2.10:80")};
+  vs.initial_health = initial;
+  for (const char* a : {"10.0.0.1:80", "10.0.0.2:80"}) {
+    model::RealServer rs;
+    rs.endpoint = ep(a);
+    rs.checks = checks;
+    vs.real_servers.push_back(rs);
+  }
+  model::RealServer unchecked;
+  unchecked.endpoint = ep("10.0.0.3:80");
+  vs.real_servers.push_back(unchecked);
+  return model::Desired{.virtual_servers = {vs}};
+}
+
+const ServerKey kOne{{.endpoint = ep("192.0.2.10:80")}, ep("10.0.0.1:80")};
+const ServerKey kTwo{{.endpoint = ep("192.0.2.10:80")}, ep("10.0.0.2:80")};
+
+class EngineTest : public ::testing::Test {
+ protected:
+  EngineTest()
+      : engine(
+            io.get_executor(),
+            [this](const model::CheckSpec&) {
+              ++world.probers_made;
+              return std::make_unique<FakeProber>(world);
+            },
+            [this](const Transition& t) { transitions.push_back(t); },
+            [this](const ServerKey&, std::size_t, const std::string& what) { errors.push_back(what); },
+            [] { return 0.0; }) {
+    world.healthy = {{ep("10.0.0.1:80"), true}, {ep("10.0.0.2:80"), true}};
+  }
+
+  // Runs the loop until `done` holds (or 5 s pass: then the test fails on its assertions).
+  template <class F>
+  void run_until(F done) {
+    const auto deadline = std::chrono::steady_clock::now() + 5s;
+    while (!done() && std::chrono::steady_clock::now() < deadline) {
+      if (io.stopped()) io.restart();  // it stops whenever it runs out of work
+      io.run_one_for(5ms);
+    }
+  }
+
+  asio::io_context io;
+  World world;
+  std::vector<Transition> transitions;
+  std::vector<std::string> errors;
+  Engine engine;
+};
+
+TEST_F(EngineTest, AFailingServerGoesDownAfterFallAndComesBackAfterRise) {
+  engine.set(farm({fast_check(2, 2)}));
+  EXPECT_EQ(engine.checks(), 2u);
+  EXPECT_EQ(engine.up(kOne), std::optional<bool>(true));
+  EXPECT_EQ(engine.up(ServerKey{kOne.service, ep("10.0.0.3:80")}), std::nullopt);  // no checks
+  world.healthy[ep("10.0.0.1:80")] = false;
+  run_until([&] { return !transitions.empty(); });
+  ASSERT_EQ(transitions.size(), 1u);
+  EXPECT_EQ(transitions[0].server, kOne);
+  EXPECT_FALSE(transitions[0].up);
+  EXPECT_EQ(transitions[0].cause.reason, "connect refused");
+  EXPECT_EQ(engine.up(kOne), std::optional<bool>(false));
+  EXPECT_EQ(engine.up(kTwo), std::optional<bool>(true));
+
+  world.healthy[ep("10.0.0.1:80")] = true;
+  run_until([&] { return transitions.size() == 2; });
+  ASSERT_EQ(transitions.size(), 2u);
+  EXPECT_TRUE(transitions[1].up);
+  EXPECT_EQ(transitions[1].cause.reason, "fine");
+  EXPECT_TRUE(errors.empty());
+}
+
+TEST_F(EngineTest, AServerIsUpOnlyWhileEveryCheckIsUp) {
+  model::CheckSpec other = fast_check(1, 1);
+  other.port = 8080;  // probes 10.0.0.x:8080
+  engine.set(farm({fast_check(1, 1), other}));
+  world.healthy[ep("10.0.0.2:8080")] = true;
+  world.healthy[ep("10.0.0.1:8080")] = false;  // only the second check of server one fails
+  run_until([&] { return !transitions.empty(); });
+  ASSERT_EQ(transitions.size(), 1u);
+  EXPECT_EQ(transitions[0].server, kOne);
+  EXPECT_EQ(transitions[0].check, 1u);
+  EXPECT_FALSE(transitions[0].up);
+}
+
+TEST_F(EngineTest, InitiallyDownServersComeUpAfterRise) {
+  engine.set(farm({fast_check(3, 1)}, model::InitialHealth::Down));
+  EXPECT_EQ(engine.up(kOne), std::optional<bool>(false));
+  run_until([&] { return transitions.size() == 2; });
+  ASSERT_EQ(transitions.size(), 2u);
+  EXPECT_TRUE(transitions[0].up);
+  EXPECT_TRUE(transitions[1].up);
+}
+
+TEST_F(EngineTest, AReloadKeepsUnchangedChecksWithTheirHealth) {
+  engine.set(farm({fast_check(1, 1)}));
+  world.healthy[ep("10.0.0.1:80")] = false;
+  run_until([&] { return !transitions.empty(); });
+  ASSERT_EQ(world.probers_made, 2);
+  engine.set(farm({fast_check(1, 1)}));  // the same config
+  EXPECT_EQ(world.probers_made, 2);      // nothing restarted
+  EXPECT_EQ(engine.up(kOne), std::optional<bool>(false));
+  EXPECT_EQ(engine.checks(), 2u);
+
+  model::Desired changed = farm({fast_check(1, 1)});
+  changed.virtual_servers[0].real_servers[1].checks[0].timing.interval = 20ms;  // server two's check changes
+  changed.virtual_servers[0].real_servers.erase(changed.virtual_servers[0].real_servers.begin());  // one is gone
+  engine.set(changed);
+  EXPECT_EQ(world.probers_made, 3);
+  EXPECT_EQ(engine.checks(), 1u);
+  EXPECT_EQ(engine.up(kOne), std::nullopt);
+  // The removed check stops: its server's results no longer arrive.
+  const auto before = transitions.size();
+  world.healthy[ep("10.0.0.1:80")] = true;
+  world.healthy[ep("10.0.0.2:80")] = false;
+  run_until([&] { return transitions.size() > before; });
+  ASSERT_EQ(transitions.size(), before + 1);
+  EXPECT_EQ(transitions.back().server, kTwo);
+  EXPECT_TRUE(errors.empty());
+}
+
+TEST_F(EngineTest, AWeightGivenByACheckIsReportedWhenItChanges) {
+  engine.set(farm({fast_check(1, 1)}));
+  world.weight[ep("10.0.0.1:80")] = 5;
+  run_until([&] { return !transitions.empty(); });
+  ASSERT_GE(transitions.size(), 1u);
+  EXPECT_EQ(transitions[0].server, kOne);
+  EXPECT_TRUE(transitions[0].up);
+  EXPECT_EQ(transitions[0].weight, std::optional<std::uint32_t>(5));
+  world.weight[ep("10.0.0.1:80")] = 7;
+  run_until([&] { return transitions.size() == 2; });
+  ASSERT_EQ(transitions.size(), 2u);
+  EXPECT_EQ(transitions[1].weight, std::optional<std::uint32_t>(7));
+}
+
+TEST_F(EngineTest, AReloadFromInsideATransitionStopsTheOldChecks) {
+  Engine* reloading_target = nullptr;
+  bool reloaded = false;
+  Engine reloading(
+      io.get_executor(), [this](const model::CheckSpec&) { return std::make_unique<FakeProber>(world); },
+      [&](const Transition&) {
+        if (!reloaded) {
+          reloaded = true;
+          reloading_target->set(model::Desired{});  // every check goes, from inside its own result
+        }
+      },
+      [this](const ServerKey&, std::size_t, const std::string& what) { errors.push_back(what); }, [] { return 0.0; });
+  reloading_target = &reloading;
+  world.healthy[ep("10.0.0.1:80")] = false;
+  reloading.set(farm({fast_check(1, 1)}));
+  run_until([&] { return reloaded; });
+  EXPECT_TRUE(reloaded);
+  EXPECT_EQ(reloading.checks(), 0u);
+  const int probes = world.probes;
+  io.run_for(50ms);
+  EXPECT_EQ(world.probes, probes);  // nothing probes any more
+  EXPECT_TRUE(errors.empty());
+}
+
+TEST(TargetOf, TheChecksAddressAndPortOverrideTheRealServers) {
+  model::RealServer rs;
+  rs.endpoint = ep("10.0.0.1:80");
+  model::CheckSpec c;
+  EXPECT_EQ(target_of(rs, c).endpoint, ep("10.0.0.1:80"));
+  c.port = 8080;
+  c.address = model::IpAddress::parse("10.0.9.9");
+  c.bind_address = model::IpAddress::parse("10.0.0.254");
+  c.bind_interface = "eth1";
+  const Target t = target_of(rs, c);
+  EXPECT_EQ(t.endpoint, ep("10.0.9.9:8080"));
+  EXPECT_EQ(t.bind_address, model::IpAddress::parse("10.0.0.254"));
+  EXPECT_EQ(t.bind_interface, "eth1");
+}
+
+}  // namespace
+}  // namespace lvsd::check

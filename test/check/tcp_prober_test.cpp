@@ -9,7 +9,9 @@
 #include <dirent.h>
 #include <sys/socket.h>
 
+#include <cstdio>
 #include <optional>
+#include <string>
 
 #include "lvsd/check/runner.hpp"
 
@@ -32,6 +34,13 @@ Result probe_once(const Target& target, model::Millis timeout = 2000ms) {
 }
 
 Target loopback(std::uint16_t port) { return Target{.endpoint = {model::IpAddress::v4(0x7f000001), port}}; }
+
+// ":1F90" for port 8080, as /proc/net/tcp writes a port.
+std::string fmt_port(std::uint16_t port) {
+  char b[8];
+  std::snprintf(b, sizeof b, ":%04X", port);
+  return b;
+}
 
 std::size_t open_fds() {
   std::size_t n = 0;
@@ -95,13 +104,43 @@ TEST(TcpProber, FromAGivenSourceAddress) {
   t.bind_address = model::IpAddress::v4(0x7f000002);
   EXPECT_TRUE(probe_once(t).up);
   tcp::socket accepted(io);
-  listener.accept(accepted);
-  EXPECT_EQ(accepted.remote_endpoint().address().to_string(), "127.0.0.2");
+  tcp::endpoint peer;
+  listener.accept(accepted, peer);  // (the connection is already reset: the check has closed it)
+  EXPECT_EQ(peer.address().to_string(), "127.0.0.2");
 
   t.bind_address = model::IpAddress::parse("192.0.2.99");  // not ours
   const Result r = probe_once(t);
   EXPECT_FALSE(r.up);
   EXPECT_EQ(r.reason, "cannot bind to 192.0.2.99: Cannot assign requested address");
+}
+
+// Sockets of /proc/net/tcp in TIME_WAIT (state 06) with `port` at either end.
+int time_wait_with(std::uint16_t port) {
+  std::FILE* f = std::fopen("/proc/net/tcp", "r");
+  if (!f) return -1;
+  char line[512];
+  int n = 0;
+  const std::string hex = fmt_port(port);
+  while (std::fgets(line, sizeof line, f)) {
+    const std::string l(line);
+    if (l.find(hex + " ") != std::string::npos && l.find(" 06 ") != std::string::npos) ++n;
+  }
+  std::fclose(f);
+  return n;
+}
+
+TEST(TcpProber, ACheckLeavesNoTimeWaitBehind) {
+  // Closed with a reset: 10,000 checks a second must not pile up TIME_WAIT sockets.
+  asio::io_context io;
+  tcp::acceptor listener(io, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+  const auto port = listener.local_endpoint().port();
+  for (int i = 0; i < 20; ++i) {
+    ASSERT_TRUE(probe_once(loopback(port)).up);
+    tcp::socket accepted(io);
+    listener.accept(accepted);
+    accepted.close();  // the server's side closes as well
+  }
+  EXPECT_EQ(time_wait_with(port), 0);
 }
 
 TEST(TcpProber, ManyAttemptsLeaveNoDescriptorBehind) {

@@ -6,6 +6,7 @@
 
 #include "lvsd/ipvs/netlink_backend.hpp"
 #include "lvsd/ipvs/render.hpp"
+#include "probe.hpp"
 
 namespace {
 
@@ -75,6 +76,19 @@ int main(int argc, char** argv) {
   list->add_flag("--timeout", timeout, "The TCP, TCP FIN and UDP connection timeouts instead of the table");
   list->add_flag("--daemon", daemon, "The running sync daemons instead of the table");
 
+  // probe: one check now, as lvsd would run it (and genhash's digests for an HTTP body).
+  auto* probe = app.add_subcommand("probe", "Run one check now against a URL, tcp://host:port or icmp://host");
+  std::string probe_target;
+  std::uint32_t probe_timeout_ms = 3000;
+  probe->add_option("target", probe_target, "http[s]://host[:port]/path, tcp://host:port or icmp://host")->required();
+  probe->add_option("--timeout", probe_timeout_ms, "Milliseconds before the attempt is abandoned (default 3000)")
+      ->check(CLI::Range(1u, 3600000u));
+  std::vector<std::string> probe_status;
+  std::string probe_digest;
+  probe->add_option("--status", probe_status, "HTTP status codes or ranges that mean up (default 200): 200,300-399")
+      ->delimiter(',');
+  probe->add_option("--digest", probe_digest, "The body's expected MD5 (32 hex digits) or sha256:HEX");
+
   auto* save = app.add_subcommand("save", "Print the table as ipvsadm -S -n does (ipvsadm -R restores it)");
   bool save_numeric = false;
   save->add_flag("-n,--numeric", save_numeric, "Addresses and ports as numbers (always the case)");
@@ -85,6 +99,33 @@ int main(int argc, char** argv) {
     return app.exit(e) == 0 ? 0 : 2;
   }
 
+  if (probe->parsed()) {
+    std::string error;
+    auto target = lvsd::cli::parse_probe_target(probe_target, error);
+    if (!target) {
+      fmt::print(stderr, "lvsctl: {}\n", error);
+      return 2;
+    }
+    const bool http = target->type == lvsd::model::CheckType::Http || target->type == lvsd::model::CheckType::Https;
+    if (!http && (!probe_status.empty() || !probe_digest.empty())) {
+      fmt::print(stderr, "lvsctl: --status and --digest are for http and https targets\n");
+      return 2;
+    }
+    if (!probe_status.empty()) target->status.clear();
+    for (const auto& text : probe_status) {
+      const auto range = lvsd::model::parse_status_range(text);
+      if (!range) {
+        fmt::print(stderr, "lvsctl: \"{}\" is not a status code (100 to 599) or range (200-299)\n", text);
+        return 2;
+      }
+      target->status.push_back(*range);
+    }
+    if (!probe_digest.empty() && !(target->digest = lvsd::model::parse_digest(probe_digest))) {
+      fmt::print(stderr, "lvsctl: \"{}\" is not a digest: 32 hex digits (MD5) or sha256: and 64\n", probe_digest);
+      return 2;
+    }
+    return lvsd::cli::run_probe(*target, lvsd::model::Millis{probe_timeout_ms});
+  }
   if (list->parsed()) {
     lvsd::ipvs::ListOptions options;
     // ipvsadm shows the first of these that was given, in this order.

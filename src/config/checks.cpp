@@ -198,11 +198,8 @@ class CheckParser {
         }
       } else if (item->is_string()) {
         const auto& text = item->as_string().str;
-        unsigned lo = 0, hi = 0;
-        char extra = 0;
-        if (std::sscanf(text.c_str(), "%3u-%3u%c", &lo, &hi, &extra) == 2 && lo >= 100 && hi <= 599 &&
-            lo <= hi && text.size() == 7) {
-          out.push_back({static_cast<std::uint16_t>(lo), static_cast<std::uint16_t>(hi)});
+        if (auto range = model::parse_status_range(text); range && text.find('-') != std::string::npos) {
+          out.push_back(*range);
           continue;
         }
         d_.add(*item, item.path,
@@ -220,30 +217,12 @@ class CheckParser {
   std::optional<model::Digest> get_digest(const Node& n) {
     auto text = get_string(d_, n);
     if (!text) return std::nullopt;
-    model::Digest dg;
-    std::string hex = *text;
-    if (hex.rfind("md5:", 0) == 0) {
-      hex.erase(0, 4);
-    } else if (hex.rfind("sha256:", 0) == 0) {
-      hex.erase(0, 7);
-      dg.algorithm = model::DigestAlgorithm::Sha256;
-    } else if (hex.size() == 64) {
-      dg.algorithm = model::DigestAlgorithm::Sha256;
-    }
-    const std::size_t want = dg.algorithm == model::DigestAlgorithm::Md5 ? 32 : 64;
-    bool ok = hex.size() == want;
-    for (char& c : hex) {
-      ok = ok && std::isxdigit(static_cast<unsigned char>(c));
-      c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    }
-    if (!ok) {
+    auto digest = model::parse_digest(*text);
+    if (!digest)
       d_.add(*n, n.path,
              fmt::format("\"{}\" is not a digest; expected 32 hex digits (MD5, as genhash prints) or "
                          "64 (SHA-256), optionally prefixed \"md5:\" or \"sha256:\"", *text));
-      return std::nullopt;
-    }
-    dg.hex = hex;
-    return dg;
+    return digest;
   }
 
   std::optional<std::string> get_path(const Node& n) {

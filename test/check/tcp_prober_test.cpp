@@ -6,7 +6,6 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <gtest/gtest.h>
 
-#include <dirent.h>
 #include <sys/socket.h>
 
 #include <cstdio>
@@ -14,6 +13,7 @@
 #include <string>
 
 #include "lvsd/check/runner.hpp"
+#include "probe_helpers.hpp"
 
 namespace lvsd::check {
 namespace {
@@ -42,14 +42,7 @@ std::string fmt_port(std::uint16_t port) {
   return b;
 }
 
-std::size_t open_fds() {
-  std::size_t n = 0;
-  if (DIR* d = ::opendir("/proc/self/fd")) {
-    while (::readdir(d)) ++n;
-    ::closedir(d);
-  }
-  return n;
-}
+using testing::open_fds;
 
 TEST(TcpProber, AListeningPortIsUp) {
   asio::io_context io;

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <tuple>
 #include <variant>
 #include <vector>
@@ -54,6 +55,9 @@ struct StatusRange {
   auto fields() const { return std::tie(low, high); }
 };
 
+// "200" or "200-299", codes from 100 to 599, low <= high; nullopt for anything else.
+std::optional<StatusRange> parse_status_range(std::string_view text);
+
 enum class DigestAlgorithm : std::uint8_t { Md5, Sha256 };
 
 struct Digest {
@@ -62,6 +66,10 @@ struct Digest {
   bool operator==(const Digest&) const = default;
   auto fields() const { return std::tie(algorithm, hex); }
 };
+
+// 32 hex digits (MD5, as genhash prints) or 64 (SHA-256), optionally prefixed "md5:" or
+// "sha256:", in any case; nullopt for anything else.
+std::optional<Digest> parse_digest(std::string_view text);
 
 // One path of an HTTP check; every path of a check must pass.
 struct HttpUrl {

@@ -1,0 +1,31 @@
+// The prober for each check type, with what probers share (the ICMP sockets).
+#pragma once
+
+#include <boost/asio/any_io_executor.hpp>
+
+#include <memory>
+#include <string>
+
+#include "lvsd/check/icmp_prober.hpp"
+#include "lvsd/check/prober.hpp"
+#include "lvsd/check/script_prober.hpp"
+#include "lvsd/model/check.hpp"
+
+namespace lvsd::check {
+
+class ProberSet {
+ public:
+  // `script_user`: who runs scripts whose check names no user ([global] script_user).
+  ProberSet(boost::asio::any_io_executor executor, std::string script_user, ScriptProber::OutputLine script_output = {});
+
+  // A new prober for one check of one real server; every ICMP prober shares one socket per
+  // address family.
+  std::unique_ptr<Prober> make(const model::CheckSpec& spec);
+
+ private:
+  IcmpSockets icmp_;
+  std::string script_user_;
+  ScriptProber::OutputLine script_output_;
+};
+
+}  // namespace lvsd::check

@@ -1,4 +1,4 @@
-// The loop every check type shares: timeout, retries, interval.
+// What every check type shares: the timeout of an attempt, retries.
 #include "lvsd/check/runner.hpp"
 
 #include <boost/asio/as_tuple.hpp>
@@ -8,7 +8,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <fmt/format.h>
 
-#include "lvsd/check/schedule.hpp"
+
 
 namespace lvsd::check {
 namespace asio = boost::asio;
@@ -21,12 +21,32 @@ std::string timeout_text(model::Millis timeout) {
   return fmt::format("timeout after {:g} s", static_cast<double>(ms) / 1000.0);
 }
 
+namespace {
+
+// The prober's result; an exception from it (a bug, or a resource exhausted) is a failure
+// that says so, not a silent wait for the timeout (`||` waits for the other branch when
+// one throws).
+asio::awaitable<Result> guarded(Prober& prober, const Target& target) {
+  std::string what;
+  try {
+    co_return co_await prober.probe(target);
+  } catch (const std::exception& e) {
+    what = e.what();
+  }
+  // Cancelled (the timeout won): the exception is the cancellation; nobody reads this.
+  if ((co_await asio::this_coro::cancellation_state).cancelled() != asio::cancellation_type::none)
+    co_return failure("cancelled");
+  co_return failure(fmt::format("check failed: {}", what));
+}
+
+}  // namespace
+
 asio::awaitable<Result> attempt(Prober& prober, const Target& target, model::Millis timeout) {
   asio::steady_timer timer(co_await asio::this_coro::executor, timeout);
   const auto start = Clock::now();
   // Whichever ends first cancels the other: a prober that never answers is abandoned with
   // its socket closed, not left waiting.
-  auto first = co_await (prober.probe(target) || timer.async_wait(asio::as_tuple(asio::use_awaitable)));
+  auto first = co_await (guarded(prober, target) || timer.async_wait(asio::as_tuple(asio::use_awaitable)));
   Result r = first.index() == 0 ? std::get<0>(std::move(first)) : failure(timeout_text(timeout));
   r.at = Clock::now();
   r.latency = std::chrono::duration_cast<std::chrono::microseconds>(r.at - start);
@@ -41,18 +61,6 @@ asio::awaitable<Result> check_once(Prober& prober, const Target& target, const m
     if (r.up || n >= timing.retry) co_return r;
     asio::steady_timer pause(co_await asio::this_coro::executor, timing.delay_before_retry);
     co_await pause.async_wait(asio::use_awaitable);
-  }
-}
-
-asio::awaitable<void> run_check(Prober& prober, Target target, model::CheckTiming timing,
-                                std::chrono::microseconds first_delay, std::function<bool(const Result&)> on_result) {
-  asio::steady_timer timer(co_await asio::this_coro::executor, first_delay);
-  co_await timer.async_wait(asio::use_awaitable);
-  for (;;) {
-    const auto started = Clock::now();
-    if (!on_result(co_await check_once(prober, target, timing))) co_return;
-    timer.expires_at(next_start(started, Clock::now(), timing.interval));
-    co_await timer.async_wait(asio::use_awaitable);
   }
 }
 

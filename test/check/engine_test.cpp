@@ -3,7 +3,15 @@
 #include "lvsd/check/engine.hpp"
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <fmt/format.h>
 #include <gtest/gtest.h>
+
+#include <algorithm>
+#include <stdexcept>
 
 #include <map>
 
@@ -199,6 +207,124 @@ TEST_F(EngineTest, AReloadFromInsideATransitionStopsTheOldChecks) {
   const int probes = world.probes;
   io.run_for(50ms);
   EXPECT_EQ(world.probes, probes);  // nothing probes any more
+  EXPECT_TRUE(errors.empty());
+}
+
+// A prober whose answer goes through the io_context's queue, as a socket's would.
+class QueuedProber final : public Prober {
+ public:
+  asio::awaitable<Result> probe(const Target&) override {
+    co_await asio::post(co_await asio::this_coro::executor, asio::use_awaitable);
+    co_return success("fine");
+  }
+};
+
+TEST(EngineStop, FromOutsideTheLoopWhileCompletionsAreQueued) {
+  // stop() outside the loop hands each check's cancellation to the loop; a check whose
+  // completion was already queued ends first, and its cancellation must still find it
+  // (under ASan: no use after free).
+  asio::io_context io;
+  std::vector<std::string> errors;
+  auto engine = std::make_unique<Engine>(
+      io.get_executor(), [](const model::CheckSpec&) { return std::make_unique<QueuedProber>(); }, nullptr,
+      [&](const ServerKey&, std::size_t, const std::string& what) { errors.push_back(what); }, [] { return 0.0; });
+  model::VirtualServer vs;
+  vs.key = {.endpoint = ep("192.0.2.10:80")};
+  for (int i = 1; i <= 200; ++i) {
+    model::RealServer rs;
+    rs.endpoint = {model::IpAddress::v4(0x0a000000u + static_cast<std::uint32_t>(i)), 80};
+    model::CheckSpec c = fast_check();
+    c.timing.interval = 1ms;
+    rs.checks = {c};
+    vs.real_servers.push_back(rs);
+  }
+  for (int round = 0; round < 5; ++round) {
+    engine->set(model::Desired{.virtual_servers = {vs}});
+    io.restart();
+    io.run_for(5ms);
+    for (int i = 0; i < 37 && io.run_one(); ++i) {
+    }
+    if (round % 2 == 0) engine->stop();
+    else engine.reset();
+    io.restart();
+    io.run_for(20ms);
+    if (!engine)
+      engine = std::make_unique<Engine>(
+          io.get_executor(), [](const model::CheckSpec&) { return std::make_unique<QueuedProber>(); }, nullptr,
+          nullptr, [] { return 0.0; });
+  }
+  EXPECT_TRUE(errors.empty());
+}
+
+// Each probe's start time; the third probe takes 80 ms (longer than the interval).
+class TimedProber final : public Prober {
+ public:
+  explicit TimedProber(std::vector<Clock::time_point>& starts) : starts_(starts) {}
+  asio::awaitable<Result> probe(const Target&) override {
+    starts_.push_back(Clock::now());
+    if (starts_.size() == 3) {
+      asio::steady_timer slow(co_await asio::this_coro::executor, 80ms);
+      co_await slow.async_wait(asio::use_awaitable);
+    }
+    co_return success("fine");
+  }
+
+ private:
+  std::vector<Clock::time_point>& starts_;
+};
+
+TEST(EngineRounds, OneIntervalFromStartToStartAndNoBurstAfterASlowRound) {
+  asio::io_context io;
+  std::vector<Clock::time_point> starts;
+  Engine engine(
+      io.get_executor(), [&](const model::CheckSpec&) { return std::make_unique<TimedProber>(starts); }, nullptr,
+      nullptr, [] { return 0.5; });
+  model::CheckSpec c = fast_check();
+  c.timing.interval = 30ms;
+  c.timing.warmup = 40ms;
+  model::VirtualServer vs;
+  vs.key = {.endpoint = ep("192.0.2.10:80")};
+  model::RealServer rs;
+  rs.endpoint = ep("10.0.0.1:80");
+  rs.checks = {c};
+  vs.real_servers = {rs};
+  const auto set_at = Clock::now();
+  engine.set(model::Desired{.virtual_servers = {vs}});
+  while (starts.size() < 6) io.run_one_for(1s);
+  ASSERT_EQ(starts.size(), 6u);
+  const auto ms = [](Clock::duration d) { return std::chrono::duration_cast<std::chrono::milliseconds>(d).count(); };
+  EXPECT_GE(ms(starts[0] - set_at), 20);  // half of the warmup: random() said 0.5
+  EXPECT_GE(ms(starts[1] - starts[0]), 29);
+  EXPECT_GE(ms(starts[2] - starts[1]), 29);
+  EXPECT_GE(ms(starts[3] - starts[2]), 79);  // the slow round delays the next one...
+  EXPECT_LT(ms(starts[3] - starts[2]), 79 + 25);  // ...which starts when it ends
+  EXPECT_GE(ms(starts[4] - starts[3]), 29);  // then one interval again: no catching up
+  EXPECT_GE(ms(starts[5] - starts[4]), 29);
+}
+
+class ThrowingProber final : public Prober {
+ public:
+  asio::awaitable<Result> probe(const Target&) override {
+    throw std::runtime_error("prober bug");
+    co_return success("never");
+  }
+};
+
+TEST(EngineRounds, AProberThatThrowsFailsItsCheckWithTheReason) {
+  asio::io_context io;
+  std::vector<Transition> transitions;
+  std::vector<std::string> errors;
+  Engine engine(
+      io.get_executor(), [&](const model::CheckSpec&) { return std::make_unique<ThrowingProber>(); },
+      [&](const Transition& t) { transitions.push_back(t); },
+      [&](const ServerKey&, std::size_t, const std::string& what) { errors.push_back(what); }, [] { return 0.0; });
+  engine.set(farm({fast_check(1, 2)}));
+  const auto deadline = Clock::now() + 2s;
+  while (transitions.size() < 2 && Clock::now() < deadline) io.run_one_for(10ms);
+  ASSERT_EQ(transitions.size(), 2u);  // both servers, within two rounds, not at the 1 s timeout
+  EXPECT_FALSE(transitions[0].up);
+  EXPECT_EQ(transitions[0].cause.reason, "check failed: prober bug");
+  EXPECT_LT(transitions[0].cause.latency, 100ms);
   EXPECT_TRUE(errors.empty());
 }
 

@@ -120,27 +120,5 @@ TEST(Runner, RetriesWaitTheirDelay) {
   EXPECT_EQ(prober.targets.size(), 3u);
 }
 
-TEST(Runner, ChecksRunOneIntervalApartAfterTheFirstDelay) {
-  ScriptedProber prober({ok(), refused(), ok()});
-  asio::io_context io;
-  std::vector<Result> results;
-  const auto before = Clock::now();
-  asio::co_spawn(io,
-                 run_check(prober, kTarget, {.interval = 30ms, .timeout = 1000ms}, 20ms,
-                           [&](const Result& r) {
-                             results.push_back(r);
-                             return results.size() < 3;  // then the loop ends
-                           }),
-                 [](std::exception_ptr e) {
-                   if (e) std::rethrow_exception(e);
-                 });
-  io.run();
-  ASSERT_EQ(results.size(), 3u);
-  EXPECT_EQ((std::vector<bool>{results[0].up, results[1].up, results[2].up}), (std::vector<bool>{true, false, true}));
-  EXPECT_GE(results[0].at - before, 20ms);
-  EXPECT_GE(results[1].at - results[0].at, 25ms);  // 30 ms from start to start, less the first's latency
-  EXPECT_GE(results[2].at - results[1].at, 25ms);
-}
-
 }  // namespace
 }  // namespace lvsd::check

@@ -83,7 +83,9 @@ class Engine {
     std::vector<std::shared_ptr<Check>> checks;
   };
   void record(Check& check, const Result& result);
-  void start(const std::shared_ptr<Check>& check, std::chrono::microseconds first_delay);
+  // The check's next round at `when`; a round runs check_once and arms the next.
+  void arm(const std::shared_ptr<Check>& check, Clock::time_point when);
+  void round(const std::shared_ptr<Check>& check);
 
   boost::asio::any_io_executor executor_;
   Factory factory_;

@@ -1,4 +1,4 @@
-// Runs one check of one real server for ever: timeout per attempt, retries, interval.
+// One round of one check of one real server: a timeout per attempt, and retries.
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
@@ -22,12 +22,5 @@ boost::asio::awaitable<Result> attempt(Prober& prober, const Target& target, mod
 // One check: an attempt, and on failure up to `retry` more, `delay_before_retry` apart. The
 // result is the first success or the last failure, with the number of attempts made.
 boost::asio::awaitable<Result> check_once(Prober& prober, const Target& target, const model::CheckTiming& timing);
-
-// After `first_delay`, one check every `interval` (from start to start; a check that runs
-// longer delays the next, never a burst), each result handed to `on_result`. Runs until
-// `on_result` returns false or its operations are cancelled.
-boost::asio::awaitable<void> run_check(Prober& prober, Target target, model::CheckTiming timing,
-                                       std::chrono::microseconds first_delay,
-                                       std::function<bool(const Result&)> on_result);
 
 }  // namespace lvsd::check

@@ -20,6 +20,7 @@ namespace asio = boost::asio;
 
 struct Engine::Check {
   ServerKey server;
+  Server* owner = nullptr;  // its entry in servers_ (set by set(); a map node does not move)
   std::size_t index = 0;
   // One copy of each distinct spec for all the checks that have it (a pool's real servers
   // usually share theirs): the spec is the largest part of a check.
@@ -28,11 +29,18 @@ struct Engine::Check {
   std::unique_ptr<Prober> prober;
   HealthTracker tracker;
   std::optional<std::uint32_t> weight;
-  // Between two rounds a check is this timer's wait and nothing else: no coroutine frame
-  // lives from one round to the next (they are the bulk of a check's memory).
+  // A round is attempts (the first and the retries), each a probe under a timeout. The one
+  // timer measures, in turn, the wait for the round, each attempt's timeout and each pause
+  // before a retry; between two rounds a check is this timer's wait and nothing else (no
+  // coroutine frame lives from one round to the next).
   asio::steady_timer timer;
-  Clock::time_point started{};  // of the round under way
-  asio::cancellation_signal stop;  // cancels the round under way
+  Clock::time_point started{};          // the round under way
+  Clock::time_point attempt_started{};  // its attempt under way
+  std::uint32_t attempts = 0;           // of the round under way
+  std::uint64_t attempt_id = 0;         // tells a stale timeout from the attempt's own
+  bool attempt_done = true;
+  bool timed_out = false;
+  asio::cancellation_signal stop;  // cancels the probe under way (its timeout, or halt)
   bool stopped = false;
 
   Check(const asio::any_io_executor& executor, ServerKey s, std::size_t i, std::shared_ptr<const model::CheckSpec> c,
@@ -137,6 +145,8 @@ void Engine::set(const model::Desired& desired) {
     for (auto& c : server.checks)
       if (c) Check::halt(c);
   servers_ = std::move(next);
+  for (auto& [key, server] : servers_)
+    for (auto& c : server.checks) c->owner = &server;
   // The new checks' first round spread over their interval, in config order.
   const auto now = Clock::now();
   for (std::size_t i = 0; i < fresh.size(); ++i)
@@ -152,38 +162,76 @@ void Engine::arm(const std::shared_ptr<Check>& check, Clock::time_point when) {
 }
 
 void Engine::round(const std::shared_ptr<Check>& check) {
+  check->started = Clock::now();
+  check->attempts = 0;
+  attempt(check);
+}
+
+namespace {
+
+std::string exception_text(const std::exception_ptr& e) {
+  try {
+    std::rethrow_exception(e);
+  } catch (const std::exception& error) {
+    return error.what();
+  } catch (...) {
+  }
+  return "unknown exception";
+}
+
+}  // namespace
+
+void Engine::attempt(const std::shared_ptr<Check>& check) {
   Check* c = check.get();
-  c->started = Clock::now();
-  asio::co_spawn(executor_, check_once(*c->prober, c->target, c->spec->timing),
+  const std::uint64_t id = ++c->attempt_id;
+  ++c->attempts;
+  c->attempt_done = false;
+  c->timed_out = false;
+  c->attempt_started = Clock::now();
+  // The timeout cancels the probe; emitted from inside the loop, the cancellation reaches
+  // the probe's pending operation at once.
+  c->timer.expires_after(c->spec->timing.timeout);
+  c->timer.async_wait([check, id](const boost::system::error_code& ec) {
+    if (ec || check->stopped || check->attempt_id != id || check->attempt_done) return;
+    check->timed_out = true;
+    check->stop.emit(asio::cancellation_type::terminal);
+  });
+  asio::co_spawn(executor_, c->prober->probe(c->target),
                  asio::bind_cancellation_slot(c->stop.slot(), [this, check](std::exception_ptr e, Result result) {
-                   // The check (and its prober) lives until its round has ended.
+                   // The check (and its prober) lives until its probe has ended.
                    if (check->stopped) return;  // the engine may be gone: nothing of it is used
-                   if (e) {
-                     // A prober that throws is a bug: reported, and the check ends.
-                     check->stopped = true;
-                     std::string what = "unknown exception";
-                     try {
-                       std::rethrow_exception(e);
-                     } catch (const std::exception& error) {
-                       what = error.what();
-                     } catch (...) {
-                     }
-                     if (on_error_) on_error_(check->server, check->index, what);
-                     return;
-                   }
-                   record(*check, result);
-                   // A transition handler may have reloaded or stopped the engine.
-                   if (!check->stopped)
-                     arm(check, next_start(check->started, Clock::now(), check->spec->timing.interval));
+                   finish_attempt(check, e, std::move(result));
                  }));
+}
+
+void Engine::finish_attempt(const std::shared_ptr<Check>& check, const std::exception_ptr& e, Result result) {
+  Check& c = *check;
+  c.attempt_done = true;
+  const auto& timing = c.spec->timing;
+  // Timed out: whatever the cancelled probe said. An exception is a prober's bug (or a
+  // resource exhausted): a failure that says so.
+  if (c.timed_out) result = failure(timeout_text(timing.timeout));
+  else if (e) result = failure("check failed: " + exception_text(e));
+  result.at = Clock::now();
+  result.latency = std::chrono::duration_cast<std::chrono::microseconds>(result.at - c.attempt_started);
+  result.attempts = c.attempts;
+  if (!result.up && c.attempts <= timing.retry) {
+    c.timer.expires_after(timing.delay_before_retry);
+    c.timer.async_wait([this, check](const boost::system::error_code& ec) {
+      if (!ec && !check->stopped) attempt(check);
+    });
+    return;
+  }
+  record(c, result);
+  // A transition handler may have reloaded or stopped the engine.
+  if (!c.stopped) arm(check, next_start(c.started, result.at, timing.interval));
 }
 
 void Engine::record(Check& check, const Result& result) {
   check.tracker.record(result);
   check.weight = result.weight;
-  auto it = servers_.find(check.server);
-  if (it == servers_.end()) return;
-  Server& server = it->second;
+  if (!check.owner) return;
+  Server& server = *check.owner;
   const bool up = std::all_of(server.checks.begin(), server.checks.end(), [](const auto& c) { return c->tracker.up(); });
   // A weight given by a check that says up; the lowest when several give one.
   std::optional<std::uint32_t> weight;

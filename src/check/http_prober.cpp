@@ -468,8 +468,15 @@ asio::awaitable<HttpProber::Outcome> HttpProber::exchange(Stream& stream, const 
     if (ec) co_return Outcome::verdict(failure(send_failure(ec)));
   }
 
-  beast::flat_buffer buffer;
-  http::response_parser<http::buffer_body> parser;
+  // The parser, the buffer and the body's digests on the heap, not in the frame: with them
+  // in it, g++ 12's sanitizer build sees a mismatched new/delete in Asio's frame allocator.
+  struct Reading {
+    beast::flat_buffer buffer;
+    http::response_parser<http::buffer_body> parser;
+  };
+  const auto reading = std::make_unique<Reading>();
+  auto& buffer = reading->buffer;
+  auto& parser = reading->parser;
   parser.header_limit(kHeaderLimit);
   parser.body_limit(boost::none);  // judged after the status, below
   parser.skip(head);
@@ -493,7 +500,8 @@ asio::awaitable<HttpProber::Outcome> HttpProber::exchange(Stream& stream, const 
   if (const auto length = parser.content_length(); length && *length > body_limit_)
     co_return status_ok ? too_long() : bad_status();
   parser.body_limit(body_limit_);
-  BodySink body(url, keep_views_);
+  const auto sink = std::make_unique<BodySink>(url, keep_views_);
+  BodySink& body = *sink;
   std::vector<char> chunk(kChunk);
   while (!parser.is_done()) {
     parser.get().body().data = chunk.data();

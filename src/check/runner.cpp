@@ -1,4 +1,4 @@
-// What every check type shares: the timeout of an attempt, retries.
+// One-off attempts: the timeout of an attempt.
 #include "lvsd/check/runner.hpp"
 
 #include <boost/asio/as_tuple.hpp>
@@ -51,17 +51,6 @@ asio::awaitable<Result> attempt(Prober& prober, const Target& target, model::Mil
   r.at = Clock::now();
   r.latency = std::chrono::duration_cast<std::chrono::microseconds>(r.at - start);
   co_return r;
-}
-
-asio::awaitable<Result> check_once(Prober& prober, const Target& target, const model::CheckTiming& timing) {
-  Result r;
-  for (std::uint32_t n = 0;; ++n) {
-    r = co_await attempt(prober, target, timing.timeout);
-    r.attempts = n + 1;
-    if (r.up || n >= timing.retry) co_return r;
-    asio::steady_timer pause(co_await asio::this_coro::executor, timing.delay_before_retry);
-    co_await pause.async_wait(asio::use_awaitable);
-  }
 }
 
 }  // namespace lvsd::check

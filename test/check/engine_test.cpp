@@ -11,6 +11,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <deque>
 #include <stdexcept>
 
 #include <map>
@@ -326,6 +327,127 @@ TEST(EngineRounds, AProberThatThrowsFailsItsCheckWithTheReason) {
   EXPECT_EQ(transitions[0].cause.reason, "check failed: prober bug");
   EXPECT_LT(transitions[0].cause.latency, 100ms);
   EXPECT_TRUE(errors.empty());
+}
+
+// Answers from a script shared by its probers, one result per probe (the last repeats).
+class ScriptedProber final : public Prober {
+ public:
+  ScriptedProber(std::deque<Result>& script, int& probes) : script_(script), probes_(probes) {}
+  asio::awaitable<Result> probe(const Target&) override {
+    ++probes_;
+    Result r = script_.front();
+    if (script_.size() > 1) script_.pop_front();
+    co_return r;
+  }
+
+ private:
+  std::deque<Result>& script_;
+  int& probes_;
+};
+
+// Never answers on its own: waits an hour, and notes how its wait ended.
+class HangingProber final : public Prober {
+ public:
+  explicit HangingProber(bool& cancelled) : cancelled_(cancelled) {}
+  asio::awaitable<Result> probe(const Target&) override {
+    asio::steady_timer forever(co_await asio::this_coro::executor, 1h);
+    try {
+      co_await forever.async_wait(asio::use_awaitable);
+    } catch (const boost::system::system_error& e) {
+      cancelled_ = e.code() == asio::error::operation_aborted;
+      throw;
+    }
+    co_return success("answered after an hour");
+  }
+
+ private:
+  bool& cancelled_;
+};
+
+// One real server with one check made by `make`, rounds every hour after the first: what
+// one round gives.
+struct OneRound {
+  asio::io_context io;
+  std::vector<Transition> transitions;
+  Engine engine;
+  explicit OneRound(Engine::Factory make)
+      : engine(io.get_executor(), std::move(make), [this](const Transition& t) { transitions.push_back(t); }, nullptr,
+               [] { return 0.0; }) {}
+  // Runs the round (timing given) until the check has a result or `limit` passes.
+  std::optional<Result> run(model::CheckTiming timing, Clock::duration limit = 2s) {
+    timing.interval = 1h;
+    timing.fall = 1;
+    model::CheckSpec c;
+    c.timing = timing;
+    model::VirtualServer vs;
+    vs.key = {.endpoint = ep("192.0.2.10:80")};
+    model::RealServer rs;
+    rs.endpoint = ep("10.0.0.1:80");
+    rs.checks = {c};
+    vs.real_servers = {rs};
+    engine.set(model::Desired{.virtual_servers = {vs}});
+    const auto deadline = Clock::now() + limit;
+    while (Clock::now() < deadline) {
+      io.run_one_for(5ms);
+      const auto v = engine.view();
+      if (!v.empty() && v[0].last) return v[0].last;
+    }
+    return std::nullopt;
+  }
+};
+
+Result refused() { return failure("connect refused"); }
+
+TEST(EngineRounds, AFailureIsRetriedUntilASuccess) {
+  std::deque<Result> script{refused(), refused(), success("connected")};
+  int probes = 0;
+  OneRound one([&](const model::CheckSpec&) { return std::make_unique<ScriptedProber>(script, probes); });
+  const auto r = one.run({.timeout = 1000ms, .retry = 3, .delay_before_retry = 1ms});
+  ASSERT_TRUE(r);
+  EXPECT_TRUE(r->up);
+  EXPECT_EQ(r->attempts, 3u);
+  EXPECT_EQ(probes, 3);
+  EXPECT_TRUE(one.transitions.empty());  // up all along: the failures were retried away
+}
+
+TEST(EngineRounds, RetriesSpentTheLastFailureCounts) {
+  std::deque<Result> script{refused(), failure("HTTP 503")};
+  int probes = 0;
+  OneRound one([&](const model::CheckSpec&) { return std::make_unique<ScriptedProber>(script, probes); });
+  const auto r = one.run({.timeout = 1000ms, .retry = 1, .delay_before_retry = 1ms});
+  ASSERT_TRUE(r);
+  EXPECT_FALSE(r->up);
+  EXPECT_EQ(r->reason, "HTTP 503");
+  EXPECT_EQ(r->attempts, 2u);
+  ASSERT_EQ(one.transitions.size(), 1u);
+  EXPECT_EQ(one.transitions[0].cause.reason, "HTTP 503");
+}
+
+TEST(EngineRounds, RetriesWaitTheirDelay) {
+  std::deque<Result> script{refused()};
+  int probes = 0;
+  OneRound one([&](const model::CheckSpec&) { return std::make_unique<ScriptedProber>(script, probes); });
+  const auto before = Clock::now();
+  const auto r = one.run({.timeout = 1000ms, .retry = 2, .delay_before_retry = 40ms});
+  ASSERT_TRUE(r);
+  EXPECT_GE(Clock::now() - before, 80ms);
+  EXPECT_EQ(probes, 3);
+  EXPECT_EQ(r->attempts, 3u);
+}
+
+TEST(EngineRounds, TheTimeoutCancelsTheProbe) {
+  bool cancelled = false;
+  OneRound one([&](const model::CheckSpec&) { return std::make_unique<HangingProber>(cancelled); });
+  const auto r = one.run({.timeout = 50ms, .retry = 1, .delay_before_retry = 10ms});
+  ASSERT_TRUE(r);
+  EXPECT_FALSE(r->up);
+  EXPECT_EQ(r->reason, "timeout after 50 ms");
+  EXPECT_EQ(r->attempts, 2u);  // each attempt its own timeout
+  EXPECT_GE(r->latency, 50ms);
+  EXPECT_LT(r->latency, 500ms);
+  EXPECT_TRUE(cancelled);
+  ASSERT_EQ(one.transitions.size(), 1u);
+  EXPECT_FALSE(one.transitions[0].up);
 }
 
 TEST(TargetOf, TheChecksAddressAndPortOverrideTheRealServers) {

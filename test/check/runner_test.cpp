@@ -1,4 +1,5 @@
-// The shared loop with scripted probers: timeouts cancel the attempt, retries, the interval.
+// One-off attempts with scripted probers: the timeout cancels the attempt (the engine has
+// its own loop, tested in engine_test.cpp).
 #include "lvsd/check/runner.hpp"
 
 #include <boost/asio/co_spawn.hpp>
@@ -65,7 +66,6 @@ class HangingProber final : public Prober {
 
 const Target kTarget{.endpoint = {model::IpAddress::v4(0x7f000001), 80}};
 Result ok() { return Result{.up = true, .reason = "connected"}; }
-Result refused() { return Result{.up = false, .reason = "connect refused"}; }
 
 TEST(Runner, TimeoutTexts) {
   EXPECT_EQ(timeout_text(3000ms), "timeout after 3 s");
@@ -94,30 +94,6 @@ TEST(Runner, ATimeoutCancelsTheAttempt) {
   EXPECT_TRUE(prober.cancelled);
   EXPECT_GE(r.latency, 50ms);
   EXPECT_LT(Clock::now() - before, 30s);  // not the prober's hour
-}
-
-TEST(Runner, AFailureIsRetriedUntilASuccess) {
-  ScriptedProber prober({refused(), refused(), ok()});
-  const Result r = run(check_once(prober, kTarget, {.timeout = 1000ms, .retry = 3, .delay_before_retry = 1ms}));
-  EXPECT_TRUE(r.up);
-  EXPECT_EQ(r.attempts, 3u);
-  EXPECT_EQ(prober.targets.size(), 3u);
-}
-
-TEST(Runner, RetriesSpentTheLastFailureCounts) {
-  ScriptedProber prober({refused(), Result{.up = false, .reason = "HTTP 503"}});
-  const Result r = run(check_once(prober, kTarget, {.timeout = 1000ms, .retry = 1, .delay_before_retry = 1ms}));
-  EXPECT_FALSE(r.up);
-  EXPECT_EQ(r.reason, "HTTP 503");
-  EXPECT_EQ(r.attempts, 2u);
-}
-
-TEST(Runner, RetriesWaitTheirDelay) {
-  ScriptedProber prober({refused()});
-  const auto before = Clock::now();
-  run(check_once(prober, kTarget, {.timeout = 1000ms, .retry = 2, .delay_before_retry = 40ms}));
-  EXPECT_GE(Clock::now() - before, 80ms);
-  EXPECT_EQ(prober.targets.size(), 3u);
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 #include <boost/asio/any_io_executor.hpp>
 
 #include <compare>
+#include <exception>
 #include <cstddef>
 #include <functional>
 #include <map>
@@ -83,9 +84,14 @@ class Engine {
     std::vector<std::shared_ptr<Check>> checks;
   };
   void record(Check& check, const Result& result);
-  // The check's next round at `when`; a round runs check_once and arms the next.
+  // The check's next round at `when`. A round is an attempt, retried after a failure up to
+  // `retry` times `delay_before_retry` apart; its last attempt is recorded and arms the next
+  // round. (runner.hpp's attempt() is one attempt as a coroutine, for one-off checks; here
+  // no coroutine frame outlives a probe.)
   void arm(const std::shared_ptr<Check>& check, Clock::time_point when);
   void round(const std::shared_ptr<Check>& check);
+  void attempt(const std::shared_ptr<Check>& check);
+  void finish_attempt(const std::shared_ptr<Check>& check, const std::exception_ptr& e, Result result);
 
   boost::asio::any_io_executor executor_;
   Factory factory_;

@@ -1,4 +1,5 @@
-// One round of one check of one real server: a timeout per attempt, and retries.
+// One attempt of a check, bounded by its timeout, as a coroutine: for one-off checks
+// (lvsctl probe, the probers' tests). The engine runs its rounds without coroutines.
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
@@ -18,9 +19,5 @@ std::string timeout_text(model::Millis timeout);
 // One attempt bounded by `timeout`: the prober's result, or "timeout after …" with the
 // prober cancelled. Stamps `at` and `latency`.
 boost::asio::awaitable<Result> attempt(Prober& prober, const Target& target, model::Millis timeout);
-
-// One check: an attempt, and on failure up to `retry` more, `delay_before_retry` apart. The
-// result is the first success or the last failure, with the number of attempts made.
-boost::asio::awaitable<Result> check_once(Prober& prober, const Target& target, const model::CheckTiming& timing);
 
 }  // namespace lvsd::check

@@ -240,7 +240,7 @@ void Engine::record(Check& check, const Result& result) {
   if (up == server.up && weight == server.weight) return;
   server.up = up;
   server.weight = weight;
-  if (on_transition_) on_transition_(Transition{check.server, up, weight, check.index, result});
+  if (on_transition_) on_transition_(Transition{check.server, up, weight, check.index, check.spec->type, result});
 }
 
 void Engine::stop() {

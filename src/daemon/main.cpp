@@ -14,6 +14,7 @@
 
 #include "lvsd/config/config.hpp"
 #include "lvsd/daemon/check_report.hpp"
+#include "lvsd/daemon/health.hpp"
 #include "lvsd/daemon/reconciler.hpp"
 #include "lvsd/ipvs/netlink_backend.hpp"
 
@@ -36,6 +37,17 @@ int check_config(const std::string& path, bool quiet) {
   return 0;
 }
 
+// The health checks' lines into the daemon's log.
+void log_health(lvsd::daemon::Health::Level level, const std::string& line) {
+  using Level = lvsd::daemon::Health::Level;
+  switch (level) {
+    case Level::Debug: spdlog::debug("{}", line); break;
+    case Level::Info: spdlog::info("{}", line); break;
+    case Level::Warning: spdlog::warn("{}", line); break;
+    case Level::Error: spdlog::error("{}", line); break;
+  }
+}
+
 // The main job: reconcile the kernel to the config and keep it there until SIGTERM.
 class Daemon {
  public:
@@ -44,16 +56,23 @@ class Daemon {
         desired_(std::move(desired)),
         reconciler_(kernel, [](const std::string& line) { spdlog::info("{}", line); }),
         signals_(io_, SIGHUP, SIGTERM, SIGINT),
-        timer_(io_) {}
+        timer_(io_),
+        health_(io_.get_executor(), log_health) {}
 
   int run() {
     reconciler_.set_goal(desired_);
     const auto first = reconciler_.pass(false);
     spdlog::info("{}: {} virtual servers; {} operations applied, {} refused", path_,
                  desired_.virtual_servers.size(), first.applied.size(), first.failures.size());
+    health_.set(desired_);
+    spdlog::info("checks: {} running", health_.engine()->checks());
     wait_signal();
     schedule();
     io_.run();
+    // The checks' probes unwind while their sockets and the loop still exist.
+    health_.stop();
+    io_.restart();
+    io_.run_for(std::chrono::milliseconds(200));
     return 0;
   }
 
@@ -94,6 +113,8 @@ class Daemon {
     reconciler_.set_goal(desired_);
     const auto report = reconciler_.pass(false);
     spdlog::info("reload: {} operations applied, {} refused", report.applied.size(), report.failures.size());
+    health_.set(desired_);
+    spdlog::info("reload: checks: {} running", health_.engine()->checks());
     timer_.cancel();
     schedule();
   }
@@ -104,6 +125,7 @@ class Daemon {
   boost::asio::io_context io_;
   boost::asio::signal_set signals_;
   boost::asio::steady_timer timer_;
+  lvsd::daemon::Health health_;
 };
 
 // --once: one pass and exit, with what it took (for scripts, and for the load benchmark).

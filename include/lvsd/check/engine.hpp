@@ -33,6 +33,7 @@ struct Transition {
   bool up = true;
   std::optional<std::uint32_t> weight;  // nullopt: its checks give none
   std::size_t check = 0;                // the check (index in the real server's list) that moved it
+  model::CheckType type = model::CheckType::Tcp;  // that check's type
   Result cause;
 };
 

@@ -21,6 +21,8 @@ class ProberSet {
   // A new prober for one check of one real server; every ICMP prober shares one socket per
   // address family.
   std::unique_ptr<Prober> make(const model::CheckSpec& spec);
+  // For the probers made from now on.
+  void set_script_user(std::string user) { script_user_ = std::move(user); }
 
  private:
   IcmpSockets icmp_;

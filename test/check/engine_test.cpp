@@ -67,6 +67,17 @@ model::Desired farm(std::vector<model::CheckSpec> checks, model::InitialHealth i
   return model::Desired{.virtual_servers = {vs}};
 }
 
+// One virtual server with one real server (10.0.0.1:80) that has one check.
+model::Desired one_server(const model::CheckSpec& check) {
+  model::VirtualServer vs;
+  vs.key = {.endpoint = ep("192.0.2.10:80")};
+  model::RealServer rs;
+  rs.endpoint = ep("10.0.0.1:80");
+  rs.checks = {check};
+  vs.real_servers = {rs};
+  return model::Desired{.virtual_servers = {vs}};
+}
+
 const ServerKey kOne{{.endpoint = ep("192.0.2.10:80")}, ep("10.0.0.1:80")};
 const ServerKey kTwo{{.endpoint = ep("192.0.2.10:80")}, ep("10.0.0.2:80")};
 
@@ -283,14 +294,8 @@ TEST(EngineRounds, OneIntervalFromStartToStartAndNoBurstAfterASlowRound) {
   model::CheckSpec c = fast_check();
   c.timing.interval = 30ms;
   c.timing.warmup = 40ms;
-  model::VirtualServer vs;
-  vs.key = {.endpoint = ep("192.0.2.10:80")};
-  model::RealServer rs;
-  rs.endpoint = ep("10.0.0.1:80");
-  rs.checks = {c};
-  vs.real_servers = {rs};
   const auto set_at = Clock::now();
-  engine.set(model::Desired{.virtual_servers = {vs}});
+  engine.set(one_server(c));
   while (starts.size() < 6) io.run_one_for(1s);
   ASSERT_EQ(starts.size(), 6u);
   const auto ms = [](Clock::duration d) { return std::chrono::duration_cast<std::chrono::milliseconds>(d).count(); };
@@ -379,13 +384,7 @@ struct OneRound {
     timing.fall = 1;
     model::CheckSpec c;
     c.timing = timing;
-    model::VirtualServer vs;
-    vs.key = {.endpoint = ep("192.0.2.10:80")};
-    model::RealServer rs;
-    rs.endpoint = ep("10.0.0.1:80");
-    rs.checks = {c};
-    vs.real_servers = {rs};
-    engine.set(model::Desired{.virtual_servers = {vs}});
+    engine.set(one_server(c));
     const auto deadline = Clock::now() + limit;
     while (Clock::now() < deadline) {
       io.run_one_for(5ms);

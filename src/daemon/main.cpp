@@ -96,6 +96,9 @@ class Daemon {
       }
       spdlog::info("signal {}: stopping; IPVS table {}", signo,
                    desired_.ipvs.on_exit == lvsd::model::OnExit::Keep ? "left as it is" : "entries removed");
+      // No reconcile pass after this one: it would put back what on_exit = "remove" removes
+      // (the loop runs a little longer below, for the checks to unwind).
+      timer_.cancel();
       if (desired_.ipvs.on_exit == lvsd::model::OnExit::Remove) reconciler_.remove_owned();
       io_.stop();
     });

@@ -34,7 +34,8 @@ struct Engine::Check {
   // before a retry; between two rounds a check is this timer's wait and nothing else (no
   // coroutine frame lives from one round to the next).
   asio::steady_timer timer;
-  Clock::time_point started{};          // the round under way
+  Clock::time_point due{};              // when the next round is to start (on a tick)
+  Clock::time_point started{};          // the round under way (when it was due)
   Clock::time_point attempt_started{};  // its attempt under way
   std::uint32_t attempts = 0;           // of the round under way
   std::uint64_t attempt_id = 0;         // tells a stale timeout from the attempt's own
@@ -154,6 +155,8 @@ void Engine::set(const model::Desired& desired) {
 }
 
 void Engine::arm(const std::shared_ptr<Check>& check, Clock::time_point when) {
+  when = on_tick(when);
+  check->due = when;
   check->timer.expires_at(when);
   check->timer.async_wait([this, check](const boost::system::error_code& ec) {
     // Cancelled (halted), or halted after the wait had ended: no round.
@@ -162,7 +165,7 @@ void Engine::arm(const std::shared_ptr<Check>& check, Clock::time_point when) {
 }
 
 void Engine::round(const std::shared_ptr<Check>& check) {
-  check->started = Clock::now();
+  check->started = check->due;
   check->attempts = 0;
   attempt(check);
 }

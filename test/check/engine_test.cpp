@@ -308,6 +308,37 @@ TEST(EngineRounds, OneIntervalFromStartToStartAndNoBurstAfterASlowRound) {
   EXPECT_GE(ms(starts[5] - starts[4]), 29);
 }
 
+TEST(EngineRounds, ChecksDueWithinOneTickStartInOnePass) {
+  // 100 checks spread over 20 ms are due 0.2 ms apart: they start in about 20 groups, one
+  // per tick (one wake-up each), not one by one; and still spread over the interval.
+  asio::io_context io;
+  std::vector<Clock::time_point> starts;
+  Engine engine(
+      io.get_executor(), [&](const model::CheckSpec&) { return std::make_unique<TimedProber>(starts); }, nullptr,
+      nullptr, [] { return 0.0; });
+  model::CheckSpec c = fast_check();
+  c.timing.interval = 20ms;
+  model::VirtualServer vs;
+  vs.key = {.endpoint = ep("192.0.2.10:80")};
+  for (int i = 1; i <= 100; ++i) {
+    model::RealServer rs;
+    rs.endpoint = ep(fmt::format("10.0.1.{}:80", i).c_str());
+    rs.checks = {c};
+    vs.real_servers.push_back(rs);
+  }
+  engine.set(model::Desired{.virtual_servers = {vs}});
+  while (starts.size() < 100) io.run_one_for(1s);
+  ASSERT_GE(starts.size(), 100u);
+  starts.resize(100);
+  std::sort(starts.begin(), starts.end());
+  int groups = 1;
+  for (std::size_t i = 1; i < starts.size(); ++i)
+    if (starts[i] - starts[i - 1] > 150us) ++groups;
+  EXPECT_LE(groups, 40);  // 20 ticks, and some room for a busy machine
+  EXPECT_GE(groups, 10);
+  EXPECT_GE(starts.back() - starts.front(), 15ms);
+}
+
 class ThrowingProber final : public Prober {
  public:
   asio::awaitable<Result> probe(const Target&) override {

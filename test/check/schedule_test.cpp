@@ -1,4 +1,5 @@
-// The first round spread over one interval; the next start one interval after the last.
+// The first round spread over one interval; the next start one interval after the last; each
+// on a tick.
 #include "lvsd/check/schedule.hpp"
 
 #include <gtest/gtest.h>
@@ -41,6 +42,17 @@ TEST(Schedule, NextStartIsOneIntervalAfterTheLastStartOrAtOnceWhenLate) {
   const T start{100s};
   EXPECT_EQ(next_start(start, T{101s}, 3000ms), T{103s});
   EXPECT_EQ(next_start(start, T{107s}, 3000ms), T{107s});  // no burst to catch up
+}
+
+TEST(Schedule, AStartIsOnTheFirstTickAtOrAfterItsTime) {
+  using T = std::chrono::steady_clock::time_point;
+  EXPECT_EQ(on_tick(T{5s}), T{5s});
+  EXPECT_EQ(on_tick(T{5s + 1ns}), T{5001ms});
+  EXPECT_EQ(on_tick(T{5s + 999us}), T{5001ms});
+  EXPECT_EQ(on_tick(T{5001ms}), T{5001ms});
+  // A round one interval (whole milliseconds) after one on a tick is on a tick.
+  const T start = on_tick(T{123456789ns});
+  EXPECT_EQ(on_tick(next_start(start, start + 40ms, 2000ms)), start + 2000ms);
 }
 
 }  // namespace

@@ -1,4 +1,5 @@
-// When checks run: the first round spread over one interval, then one start per interval.
+// When checks run: the first round spread over one interval, then one start per interval,
+// each on a tick.
 #pragma once
 
 #include <chrono>
@@ -13,6 +14,22 @@ namespace lvsd::check {
 // `warmup_fraction` (in [0, 1), drawn at random by the caller) of the check's warmup.
 std::chrono::microseconds first_delay(std::size_t index, std::size_t count, const model::CheckTiming& timing,
                                       double warmup_fraction);
+
+// Rounds start on the ticks of the steady clock, one millisecond apart: the checks due
+// within one tick start in one pass of the loop, after one wake-up (at 10,000 checks a
+// second, a wake-up per check costs more than the checks: 10 to a tick instead of one
+// every 100 microseconds). A start is at most one tick late for it.
+inline constexpr std::chrono::microseconds kTick{1000};
+
+// The first tick at or after `when`.
+template <class TimePoint>
+TimePoint on_tick(TimePoint when) {
+  using Duration = typename TimePoint::duration;
+  const auto tick = std::chrono::duration_cast<Duration>(kTick);
+  const auto since = when.time_since_epoch();
+  const auto ticks = (since + tick - Duration{1}) / tick;
+  return TimePoint{ticks * tick};
+}
 
 // When the check that started at `started` starts next: one interval later, or — when the
 // check (with its retries) took longer than that — at once, never in a burst to catch up.

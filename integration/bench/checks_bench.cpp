@@ -37,6 +37,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -322,18 +323,20 @@ bool run(int tcp, int http, const Options& o) {
   const long heap_before = heap_bytes();
   const int fds_before = open_fds();
   {
-    check::ProberSet probers(io.get_executor(), "nobody");
-    check::Engine engine(
-        io.get_executor(),
+    // Both go before the descriptors are counted at the end: what the probers share (the
+    // tcp checks' epoll set) closes with them.
+    std::optional<check::ProberSet> probers(std::in_place, io.get_executor(), "nobody");
+    std::optional<check::Engine> engine(
+        std::in_place, io.get_executor(),
         [&](const model::CheckSpec& spec) {
-          return std::make_unique<Timed>(probers.make(spec), spec.timing.interval, lateness, checks);
+          return std::make_unique<Timed>(probers->make(spec), spec.timing.interval, lateness, checks);
         },
         [&](const check::Transition& t) {
           if (transitions++ == 0) first_transition = fmt::format("{} {}", t.server.server.to_string(), t.cause.reason);
         },
         [&](const check::ServerKey&, std::size_t, const std::string&) { ++errors; }, [] { return 0.0; });
     const Cpu cpu_start = cpu_seconds();
-    engine.set(desired);
+    engine->set(desired);
     const long heap_set = heap_bytes();
     int fds_peak = 0;
     long rss_peak = 0, heap_peak = 0;
@@ -345,9 +348,12 @@ bool run(int tcp, int http, const Options& o) {
       heap_peak = std::max(heap_peak, heap_bytes());
     }
     const Cpu cpu_end = cpu_seconds();
-    engine.stop();
+    engine->stop();
     // The cancelled checks unwind (their sockets close); on a loaded machine this may take
     // more than one turn of the loop.
+    io.run_for(std::chrono::milliseconds(100));
+    engine.reset();
+    probers.reset();
     int fds_after = open_fds();
     for (const auto deadline = Clock::now() + std::chrono::seconds(5); fds_after != fds_before && Clock::now() < deadline;
          fds_after = open_fds())

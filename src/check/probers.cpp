@@ -5,21 +5,20 @@
 #include "lvsd/check/file_prober.hpp"
 #include "lvsd/check/http_prober.hpp"
 #include "lvsd/check/smtp_prober.hpp"
-#include "lvsd/check/tcp_prober.hpp"
 #include "lvsd/check/udp_prober.hpp"
 
 namespace lvsd::check {
 
 ProberSet::ProberSet(boost::asio::any_io_executor executor, std::string script_user,
                      ScriptProber::OutputLine script_output)
-    : icmp_(std::move(executor)), script_user_(std::move(script_user)), script_output_(std::move(script_output)) {}
+    : icmp_(executor), tcp_(std::move(executor)), script_user_(std::move(script_user)), script_output_(std::move(script_output)) {}
 
 std::unique_ptr<Prober> ProberSet::make(const model::CheckSpec& spec) {
   using model::CheckType;
   const auto detail = [&spec]<class T>(T) -> const T& { return std::get<T>(spec.detail); };
   switch (spec.type) {
     case CheckType::Icmp: return std::make_unique<IcmpProber>(icmp_, detail(model::IcmpCheck{}));
-    case CheckType::Tcp: return std::make_unique<TcpProber>();
+    case CheckType::Tcp: return std::make_unique<TcpProber>(tcp_);
     case CheckType::Http: return std::make_unique<HttpProber>(detail(model::HttpCheck{}), false);
     case CheckType::Https: return std::make_unique<HttpProber>(detail(model::HttpCheck{}), true);
     case CheckType::Udp: return std::make_unique<UdpProber>(detail(model::UdpCheck{}));

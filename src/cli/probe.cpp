@@ -114,6 +114,7 @@ int run_probe(const ProbeTarget& t, model::Millis timeout) {
   std::unique_ptr<check::Prober> prober;
   check::HttpProber* http = nullptr;
   std::optional<check::IcmpSockets> icmp;
+  std::optional<check::TcpConnector> tcp;
   switch (t.type) {
     case model::CheckType::Http:
     case model::CheckType::Https: {
@@ -134,7 +135,10 @@ int run_probe(const ProbeTarget& t, model::Millis timeout) {
       icmp.emplace(io.get_executor());
       prober = std::make_unique<check::IcmpProber>(*icmp, model::IcmpCheck{});
       break;
-    default: prober = std::make_unique<check::TcpProber>(); break;
+    default:
+      tcp.emplace(io.get_executor());
+      prober = std::make_unique<check::TcpProber>(*tcp);
+      break;
   }
   std::optional<check::Result> result;
   boost::asio::co_spawn(io, check::attempt(*prober, target, timeout), [&](std::exception_ptr e, check::Result r) {

@@ -362,8 +362,8 @@ std::unique_ptr<ssl::context> server_tls(const Identity& id) {
 
 // ---- One case.
 
-std::unique_ptr<Prober> make_prober(const Case& c, const std::string& ca_file) {
-  if (c.checker == Checker::Tcp) return std::make_unique<TcpProber>();
+std::unique_ptr<Prober> make_prober(const Case& c, const std::string& ca_file, TcpConnector& connector) {
+  if (c.checker == Checker::Tcp) return std::make_unique<TcpProber>(connector);
   if (c.checker == Checker::Smtp) return std::make_unique<SmtpProber>(model::SmtpCheck{});
   model::HttpCheck spec{.urls = {{.path = "/health", .digest = model::Digest{model::DigestAlgorithm::Md5, kBodyMd5}}}};
   if (c.checker == Checker::Https) {
@@ -387,9 +387,9 @@ Outcome run_case(const Case& c) {
       c.fault == Fault::ExpiredCertificate ? localhost_identity(-2 * 86400, -86400) : localhost_identity(-3600, 86400);
   std::optional<testing::PemFile> ca;
   if (https) ca.emplace([&](FILE* f) { PEM_write_X509(f, id.cert.get()); });
-  const auto prober = make_prober(c, ca ? ca->path() : std::string());
-
   asio::io_context io;
+  TcpConnector connector(io.get_executor());
+  const auto prober = make_prober(c, ca ? ca->path() : std::string(), connector);
   const auto tls = https ? server_tls(id) : nullptr;
   tcp::acceptor stuck(io);
   std::vector<std::unique_ptr<tcp::socket>> held;

@@ -1,6 +1,9 @@
-// The TCP prober against real loopback sockets: accepts, refuses, never accepts.
+// The TCP prober and its connector against real loopback sockets: accepts, refuses, never
+// accepts; many connects at once, timeouts, a connector gone while connects wait.
 #include "lvsd/check/tcp_prober.hpp"
 
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -23,7 +26,8 @@ using namespace std::chrono_literals;
 
 Result probe_once(const Target& target, model::Millis timeout = 2000ms) {
   asio::io_context io;
-  TcpProber prober;
+  TcpConnector connector(io.get_executor());
+  TcpProber prober(connector);
   std::optional<Result> out;
   asio::co_spawn(io, attempt(prober, target, timeout), [&](std::exception_ptr e, Result r) {
     if (e) std::rethrow_exception(e);
@@ -43,6 +47,30 @@ std::string fmt_port(std::uint16_t port) {
 }
 
 using testing::open_fds;
+
+// Connections that fill a listener's accept queue (backlog 0), so that the next connects to
+// it hang as to a server whose SYNs are dropped; started without waiting.
+std::vector<std::unique_ptr<tcp::socket>> fill_queue(asio::io_context& io, std::uint16_t port) {
+  std::vector<std::unique_ptr<tcp::socket>> held;
+  const tcp::endpoint to(asio::ip::make_address("127.0.0.1"), port);
+  for (int i = 0; i < 8; ++i) {
+    auto s = std::make_unique<tcp::socket>(io);
+    s->open(tcp::v4());
+    s->non_blocking(true);
+    ::connect(s->native_handle(), to.data(), static_cast<socklen_t>(to.size()));
+    held.push_back(std::move(s));
+  }
+  return held;
+}
+
+tcp::acceptor stuck_listener(asio::io_context& io) {
+  tcp::acceptor listener(io);
+  const tcp::endpoint at(asio::ip::make_address("127.0.0.1"), 0);
+  listener.open(at.protocol());
+  listener.bind(at);
+  listener.listen(0);
+  return listener;
+}
 
 TEST(TcpProber, AListeningPortIsUp) {
   asio::io_context io;
@@ -68,23 +96,9 @@ TEST(TcpProber, AListenerThatNeverAcceptsTimesOut) {
   // A full accept queue drops SYNs (tcp_conn_request): connects then hang, as to a server
   // whose SYNs are dropped.
   asio::io_context io;
-  tcp::acceptor listener(io);
-  const tcp::endpoint at(asio::ip::make_address("127.0.0.1"), 0);
-  listener.open(at.protocol());
-  listener.bind(at);
-  listener.listen(0);
+  auto listener = stuck_listener(io);
   const auto target = loopback(listener.local_endpoint().port());
-  // Connections that fill the queue, kept open; started without waiting (Asio's own connect
-  // would wait for the ones whose SYN is dropped).
-  std::vector<std::unique_ptr<tcp::socket>> held;
-  const tcp::endpoint to(asio::ip::make_address("127.0.0.1"), target.endpoint.port);
-  for (int i = 0; i < 8; ++i) {
-    auto s = std::make_unique<tcp::socket>(io);
-    s->open(tcp::v4());
-    s->non_blocking(true);
-    ::connect(s->native_handle(), to.data(), static_cast<socklen_t>(to.size()));
-    held.push_back(std::move(s));
-  }
+  const auto held = fill_queue(io, target.endpoint.port);
   const Result r = probe_once(target, 200ms);
   EXPECT_FALSE(r.up);
   EXPECT_EQ(r.reason, "timeout after 200 ms");
@@ -153,6 +167,103 @@ TEST(TcpProber, ManyAttemptsLeaveNoDescriptorBehind) {
     listener.accept(s);  // empty the queue as a server would
   }
   EXPECT_EQ(open_fds(), before);
+}
+
+TEST(TcpConnector, ManyConnectsAtOnceAllEnd) {
+  // 300 connects under way together on one connector: each ends with its own verdict, and
+  // nothing stays pending.
+  asio::io_context io;
+  tcp::acceptor listener(io, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0), true);
+  listener.listen(1024);
+  std::uint16_t closed_port = 0;
+  {
+    tcp::acceptor gone(io, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+    closed_port = gone.local_endpoint().port();
+  }
+  TcpConnector connector(io.get_executor());
+  const auto up = loopback(listener.local_endpoint().port());
+  const auto down = loopback(closed_port);
+  int ups = 0, refused = 0, other = 0;
+  for (int i = 0; i < 300; ++i)
+    asio::co_spawn(io, connector.connect(i % 3 == 0 ? down : up), [&](std::exception_ptr e, Result r) {
+      if (e) std::rethrow_exception(e);
+      if (r.up) ++ups;
+      else if (r.reason == "connect refused") ++refused;
+      else ++other;
+    });
+  io.run();
+  EXPECT_EQ(ups, 200);
+  EXPECT_EQ(refused, 100);
+  EXPECT_EQ(other, 0);
+  EXPECT_EQ(connector.pending(), 0u);
+}
+
+TEST(TcpConnector, ATimedOutConnectClosesItsSocket) {
+  asio::io_context io;
+  auto listener = stuck_listener(io);
+  const auto held = fill_queue(io, listener.local_endpoint().port());
+  TcpConnector connector(io.get_executor());
+  TcpProber prober(connector);
+  const auto before = open_fds();
+  const auto target = loopback(listener.local_endpoint().port());  // outlives the attempts
+  std::vector<Result> results;
+  for (int i = 0; i < 20; ++i)
+    asio::co_spawn(io, attempt(prober, target, 100ms),
+                   [&](std::exception_ptr e, Result r) {
+                     if (e) std::rethrow_exception(e);
+                     results.push_back(std::move(r));
+                   });
+  io.run();
+  ASSERT_EQ(results.size(), 20u);
+  for (const auto& r : results) EXPECT_EQ(r.reason, "timeout after 100 ms");
+  EXPECT_EQ(connector.pending(), 0u);
+  EXPECT_EQ(open_fds(), before);
+}
+
+TEST(TcpConnector, GoneWhileConnectsWaitLeavesNoDescriptorAndNoDanglingCancel) {
+  // The connector closes its sockets and forgets its connects; a cancellation that comes
+  // afterwards through the connect's slot finds nothing.
+  asio::io_context io;
+  auto listener = stuck_listener(io);
+  const auto held = fill_queue(io, listener.local_endpoint().port());
+  const auto before = open_fds();
+  asio::cancellation_signal stop;
+  bool ended = false;
+  {
+    TcpConnector connector(io.get_executor());
+    const auto target = loopback(listener.local_endpoint().port());
+    asio::co_spawn(io, connector.connect(target),
+                   asio::bind_cancellation_slot(stop.slot(), [&](std::exception_ptr, Result) { ended = true; }));
+    io.run_for(50ms);
+    EXPECT_EQ(connector.pending(), 1u);
+  }
+  stop.emit(asio::cancellation_type::terminal);
+  io.restart();
+  io.run();
+  EXPECT_FALSE(ended);  // destroyed, not resumed
+  EXPECT_EQ(open_fds(), before);
+}
+
+TEST(TcpConnector, OverIpv6) {
+  asio::io_context io;
+  boost::system::error_code ec;
+  tcp::acceptor listener(io);
+  listener.open(tcp::v6(), ec);
+  if (!ec) listener.bind(tcp::endpoint(asio::ip::make_address("::1"), 0), ec);
+  if (ec) GTEST_SKIP() << "no IPv6 loopback here: " << ec.message();
+  listener.listen();
+  const Result r = probe_once(Target{.endpoint = {*model::IpAddress::parse("::1"), listener.local_endpoint().port()}});
+  EXPECT_TRUE(r.up);
+  EXPECT_EQ(r.reason, "connected");
+}
+
+TEST(TcpConnector, AnInterfaceThatDoesNotExistIsTheVerdict) {
+  Target t = loopback(9);
+  t.bind_interface = "nosuch0";
+  const Result r = probe_once(t);
+  EXPECT_FALSE(r.up);
+  // SO_BINDTODEVICE needs CAP_NET_RAW: either refusal names the interface.
+  EXPECT_EQ(r.reason.rfind("cannot bind to interface nosuch0: ", 0), 0u) << r.reason;
 }
 
 }  // namespace

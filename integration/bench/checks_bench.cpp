@@ -33,6 +33,7 @@
 #include <signal.h>
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -99,6 +100,7 @@ constexpr std::uint16_t kHttpPort = 8080;
 constexpr std::string_view kHttpReply = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok";
 
 volatile sig_atomic_t g_stop = 0;
+double g_tcp_ms_per_1000 = 0;  // the tcp run's CPU per 1,000 checks
 void on_stop(int) { g_stop = 1; }
 
 int listen_on(model::IpAddress address, std::uint16_t port) {
@@ -361,6 +363,7 @@ bool run(int tcp, int http, const Options& o) {
     const double cpu = cpu_end.total() - cpu_start.total();
     const double user = cpu_end.user - cpu_start.user;
     const double per_1000 = checks ? cpu * 1e6 / static_cast<double>(checks) : 0;  // ms of CPU
+    if (http == 0) g_tcp_ms_per_1000 = per_1000;
     const int servers = tcp + http;
     fmt::print("RESULT-FIGURES checks: {} tcp + {} http real servers every {} ms for {} s: {} checks ({:.0f}/s), "
                "{} transitions, {} errors; CPU {:.2f} s ({:.2f} s user, {:.2f} s kernel: TCP on both ends) = "
@@ -376,6 +379,71 @@ bool run(int tcp, int http, const Options& o) {
     if (fds_after != fds_before) fmt::print("descriptors left open: {}\n", fds_after - fds_before);
     return transitions == 0 && errors == 0 && fds_after == fds_before;
   }
+}
+
+// The floor: the same connects at the same pace (the checks of one tick of the engine's
+// clock started together) with nothing but the system calls a connect check needs (socket,
+// connect, epoll_ctl, epoll_wait, getsockopt, setsockopt, close), for a few seconds. What a
+// check costs the kernel moves with the host; lvsd's CPU per check over this floor's,
+// measured one after the other, does not move as much. CPU ms per 1,000 connects.
+double floor_ms_per_1000(int tcp, const Options& o) {
+  const int seconds = std::clamp(o.seconds / 4, 2, 10);
+  const int ep = ::epoll_create1(EPOLL_CLOEXEC);
+  const double per_tick = static_cast<double>(tcp) / static_cast<double>(o.interval.count());
+  double owed = 0;
+  int next = 0;
+  long connects = 0, in_flight = 0;
+  const auto start_one = [&] {
+    const model::Endpoint to{server_address(next++ % tcp), kPort};
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(to.port);
+    a.sin_addr.s_addr = htonl(to.address.v4_host_order());
+    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 && errno == EINPROGRESS) {
+      epoll_event ev{};
+      ev.events = EPOLLOUT | EPOLLONESHOT;
+      ev.data.fd = fd;
+      ::epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev);
+      ++in_flight;
+    } else {
+      ::close(fd);
+      ++connects;
+    }
+  };
+  const Cpu before = cpu_seconds();
+  const auto end = Clock::now() + std::chrono::seconds(seconds);
+  auto tick = Clock::now();
+  std::array<epoll_event, 128> events;
+  while (tick < end) {
+    tick += std::chrono::milliseconds(1);
+    for (owed += per_tick; owed >= 1; owed -= 1) start_one();
+    for (;;) {
+      const auto left = std::max<std::int64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(tick - Clock::now()).count(), 0);
+      const timespec wait{static_cast<time_t>(left / 1000000000), static_cast<long>(left % 1000000000)};
+      const int n = ::epoll_pwait2(ep, events.data(), static_cast<int>(events.size()), &wait, nullptr);
+      for (int i = 0; i < n; ++i) {
+        const int fd = events[static_cast<std::size_t>(i)].data.fd;
+        int error = 0;
+        socklen_t size = sizeof error;
+        ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &size);
+        const linger reset{1, 0};
+        ::setsockopt(fd, SOL_SOCKET, SO_LINGER, &reset, sizeof reset);
+        ::close(fd);
+        ++connects;
+        --in_flight;
+      }
+      if (n <= 0 && Clock::now() >= tick) break;
+    }
+  }
+  const Cpu after = cpu_seconds();
+  // The last connects end (each closes its socket) before the epoll set goes.
+  for (const auto deadline = Clock::now() + std::chrono::seconds(2); in_flight > 0 && Clock::now() < deadline;) {
+    const int n = ::epoll_wait(ep, events.data(), static_cast<int>(events.size()), 10);
+    for (int i = 0; i < n; ++i, --in_flight) ::close(events[static_cast<std::size_t>(i)].data.fd);
+  }
+  ::close(ep);
+  return connects ? (after.total() - before.total()) * 1e6 / static_cast<double>(connects) : 0;
 }
 
 }  // namespace
@@ -423,6 +491,10 @@ int main(int argc, char** argv) {
   }
   ::close(ready[0]);
   bool good = run(o.tcp, 0, o);
+  const double floor = floor_ms_per_1000(o.tcp, o);
+  fmt::print("RESULT-FIGURES floor: the same connects with nothing but their system calls: {:.1f} ms per 1,000 "
+             "({:.0f} per second per core); lvsd/floor = {:.2f}\n",
+             floor, floor > 0 ? 1e6 / floor : 0.0, floor > 0 ? g_tcp_ms_per_1000 / floor : 0.0);
   if (!o.tcp_only && o.http > 0) good = run(o.tcp, o.http, o) && good;
   ::kill(child, SIGKILL);
   ::waitpid(child, nullptr, 0);

@@ -170,20 +170,6 @@ void Engine::round(const std::shared_ptr<Check>& check) {
   attempt(check);
 }
 
-namespace {
-
-std::string exception_text(const std::exception_ptr& e) {
-  try {
-    std::rethrow_exception(e);
-  } catch (const std::exception& error) {
-    return error.what();
-  } catch (...) {
-  }
-  return "unknown exception";
-}
-
-}  // namespace
-
 void Engine::attempt(const std::shared_ptr<Check>& check) {
   Check* c = check.get();
   const std::uint64_t id = ++c->attempt_id;
@@ -214,7 +200,7 @@ void Engine::finish_attempt(const std::shared_ptr<Check>& check, const std::exce
   // Timed out: whatever the cancelled probe said. An exception is a prober's bug (or a
   // resource exhausted): a failure that says so.
   if (c.timed_out) result = failure(timeout_text(timing.timeout));
-  else if (e) result = failure("check failed: " + exception_text(e));
+  else if (e) result = prober_failure(e);
   result.at = Clock::now();
   result.latency = std::chrono::duration_cast<std::chrono::microseconds>(result.at - c.attempt_started);
   result.attempts = c.attempts;

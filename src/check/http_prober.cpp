@@ -502,13 +502,17 @@ asio::awaitable<HttpProber::Outcome> HttpProber::exchange(Stream& stream, const 
   parser.body_limit(body_limit_);
   const auto sink = std::make_unique<BodySink>(url, keep_views_);
   BodySink& body = *sink;
-  std::vector<char> chunk(kChunk);
+  // As long as the body when its length is given (a health page is short), at most kChunk;
+  // not zeroed: only what the parser wrote is read.
+  const auto chunk_size = static_cast<std::size_t>(
+      std::clamp<std::uint64_t>(parser.content_length().value_or(kChunk), 1, kChunk));
+  const auto chunk = std::make_unique_for_overwrite<char[]>(chunk_size);
   while (!parser.is_done()) {
-    parser.get().body().data = chunk.data();
-    parser.get().body().size = chunk.size();
+    parser.get().body().data = chunk.get();
+    parser.get().body().size = chunk_size;
     auto [ec, n] = co_await http::async_read(stream, buffer, parser, asio::as_tuple(asio::use_awaitable));
     if (ec == http::error::need_buffer) ec = {};
-    body.add({chunk.data(), chunk.size() - parser.get().body().size});
+    body.add({chunk.get(), chunk_size - parser.get().body().size});
     truncated_is_eof(parser, ec);
     if (ec == http::error::body_limit) co_return status_ok ? too_long() : bad_status();
     if (ec) co_return Outcome::verdict(failure(reply_failure(ec)), status);

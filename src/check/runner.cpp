@@ -8,8 +8,6 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <fmt/format.h>
 
-
-
 namespace lvsd::check {
 namespace asio = boost::asio;
 using namespace asio::experimental::awaitable_operators;
@@ -21,22 +19,31 @@ std::string timeout_text(model::Millis timeout) {
   return fmt::format("timeout after {:g} s", static_cast<double>(ms) / 1000.0);
 }
 
+Result prober_failure(const std::exception_ptr& e) {
+  try {
+    std::rethrow_exception(e);
+  } catch (const std::exception& error) {
+    return failure(fmt::format("check failed: {}", error.what()));
+  } catch (...) {
+  }
+  return failure("check failed: unknown exception");
+}
+
 namespace {
 
-// The prober's result; an exception from it (a bug, or a resource exhausted) is a failure
-// that says so, not a silent wait for the timeout (`||` waits for the other branch when
-// one throws).
+// The prober's result; one that throws fails (`||` would wait for the other branch when one
+// throws).
 asio::awaitable<Result> guarded(Prober& prober, const Target& target) {
-  std::string what;
+  std::exception_ptr thrown;
   try {
     co_return co_await prober.probe(target);
-  } catch (const std::exception& e) {
-    what = e.what();
+  } catch (...) {
+    thrown = std::current_exception();
   }
   // Cancelled (the timeout won): the exception is the cancellation; nobody reads this.
   if ((co_await asio::this_coro::cancellation_state).cancelled() != asio::cancellation_type::none)
     co_return failure("cancelled");
-  co_return failure(fmt::format("check failed: {}", what));
+  co_return prober_failure(thrown);
 }
 
 }  // namespace

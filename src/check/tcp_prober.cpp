@@ -39,19 +39,22 @@ void reset_and_close(int fd) {
   ::close(fd);
 }
 
-// The socket's own setup before its connect: interface and source address.
-std::optional<Result> bind_as_asked(int fd, const Target& target) {
-  if (!target.bind_interface.empty() &&
-      ::setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, target.bind_interface.c_str(),
-                   static_cast<socklen_t>(target.bind_interface.size())) != 0)
-    return failure("cannot bind to interface " + target.bind_interface + ": " + last_error().message());
-  if (target.bind_address) {
-    const asio::ip::tcp::endpoint source(to_asio(*target.bind_address), 0);
-    if (::bind(fd, source.data(), static_cast<socklen_t>(source.size())) != 0)
-      return failure("cannot bind to " + target.bind_address->to_string() + ": " + last_error().message());
+// A socket until a waiter takes it: closed if the connect ends before (a failure, or the
+// cancellation Asio throws at a co_await once the check is cancelled).
+class OwnedFd {
+ public:
+  explicit OwnedFd(int fd) : fd_(fd) {}
+  ~OwnedFd() {
+    if (fd_ >= 0) ::close(fd_);
   }
-  return std::nullopt;
-}
+  OwnedFd(const OwnedFd&) = delete;
+  OwnedFd& operator=(const OwnedFd&) = delete;
+  int get() const { return fd_; }
+  int release() { return std::exchange(fd_, -1); }
+
+ private:
+  int fd_;
+};
 
 }  // namespace
 
@@ -92,11 +95,12 @@ struct TcpConnector::State : std::enable_shared_from_this<State> {
   }
 
   // Waits for the connect of `fd` (under way) to end; completes with its error, none if
-  // connected, or operation_aborted when cancelled. The socket is closed either way.
+  // connected, or operation_aborted when cancelled. Takes the socket when the wait starts,
+  // and closes it either way.
   template <class Token>
-  auto wait(int fd, Token&& token) {
-    return asio::async_initiate<Token, void(error_code)>([this](Handler handler, int fd) { start(fd, std::move(handler)); },
-                                                        token, fd);
+  auto wait(OwnedFd& fd, Token&& token) {
+    return asio::async_initiate<Token, void(error_code)>(
+        [this](Handler handler, OwnedFd* socket) { start(socket->release(), std::move(handler)); }, token, &fd);
   }
 
   void start(int fd, Handler handler) {
@@ -195,24 +199,17 @@ std::size_t TcpConnector::pending() const { return state_->waiters.size(); }
 asio::awaitable<Result> TcpConnector::connect(const Target& target) {
   if (auto refused = state_->open()) co_return *refused;
   const auto peer = to_asio(target.endpoint);
-  const int fd = ::socket(peer.protocol().family(), SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  if (fd < 0) co_return failure("cannot open a socket: " + last_error().message());
-  if (auto refused = bind_as_asked(fd, target)) {
-    ::close(fd);
-    co_return *refused;
-  }
-  if (::connect(fd, peer.data(), static_cast<socklen_t>(peer.size())) == 0) {
-    reset_and_close(fd);
+  OwnedFd socket(::socket(peer.protocol().family(), SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+  if (socket.get() < 0) co_return failure("cannot open a socket: " + last_error().message());
+  if (auto refused = bind_as_asked(socket.get(), target)) co_return *refused;
+  if (::connect(socket.get(), peer.data(), static_cast<socklen_t>(peer.size())) == 0) {
+    reset_and_close(socket.release());
     co_return success("connected");
   }
-  if (errno != EINPROGRESS) {
-    const error_code ec = last_error();
-    ::close(fd);
-    co_return failure(connect_failure(ec));
-  }
+  if (errno != EINPROGRESS) co_return failure(connect_failure(last_error()));
   // The state stays while this connect waits, whatever becomes of the connector.
   const auto state = state_;
-  const auto [ec] = co_await state->wait(fd, asio::as_tuple(asio::use_awaitable));
+  const auto [ec] = co_await state->wait(socket, asio::as_tuple(asio::use_awaitable));
   if (ec == asio::error::operation_aborted) co_return failure("connect cancelled");  // attempt() says timeout
   if (ec) co_return failure(connect_failure(ec));
   co_return success("connected");

@@ -244,6 +244,35 @@ TEST(TcpConnector, GoneWhileConnectsWaitLeavesNoDescriptorAndNoDanglingCancel) {
   EXPECT_EQ(open_fds(), before);
 }
 
+TEST(TcpConnector, CancelledBeforeItsWaitStartsClosesItsSocket) {
+  // A cancellation emitted before the connect has started: whether Asio throws at its
+  // co_await (before the wait takes the socket) or hands it to the wait, the socket closes.
+  asio::io_context io;
+  auto listener = stuck_listener(io);
+  const auto held = fill_queue(io, listener.local_endpoint().port());
+  TcpConnector connector(io.get_executor());
+  const auto before = open_fds();
+  const auto target = loopback(listener.local_endpoint().port());
+  asio::cancellation_signal stop;
+  std::exception_ptr thrown;
+  std::string reason;
+  bool ended = false;
+  asio::co_spawn(io, connector.connect(target),
+                 asio::bind_cancellation_slot(stop.slot(), [&](std::exception_ptr e, Result r) {
+                   thrown = e;
+                   reason = r.reason;
+                   ended = true;
+                 }));
+  stop.emit(asio::cancellation_type::terminal);
+  io.run();
+  EXPECT_TRUE(ended);
+  if (!thrown) {
+    EXPECT_EQ(reason, "connect cancelled");
+  }
+  EXPECT_EQ(connector.pending(), 0u);
+  EXPECT_EQ(open_fds(), before);
+}
+
 TEST(TcpConnector, OverIpv6) {
   asio::io_context io;
   boost::system::error_code ec;

@@ -1,0 +1,81 @@
+// One VRRP instance at work: its Instance driven by the adverts its socket hears and by one
+// timer, and the actions it asks for done with the socket, the address manager and the
+// announcer, on one io_context.
+#pragma once
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/system/result.hpp>
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "lvsd/model/vrrp.hpp"
+#include "lvsd/vrrp/instance.hpp"
+#include "lvsd/vrrp/socket.hpp"
+
+namespace lvsd::vrrp {
+
+// What went wrong at the edges; the kernel refusing something is counted and logged, never
+// thrown, so one failed VIP or send does not stop the adverts.
+struct RunnerCounters {
+  std::uint64_t send_errors = 0;       // adverts the socket could not send
+  std::uint64_t address_errors = 0;    // VIPs the kernel would not add or remove
+  std::uint64_t route_errors = 0;      // virtual routes the same
+  std::uint64_t announce_errors = 0;   // gratuitous ARPs / NAs not sent
+  std::uint64_t announcements = 0;     // gratuitous ARPs / NAs sent
+  std::uint64_t receive_errors = 0;    // the socket failed (the receive loop then ends)
+  bool operator==(const RunnerCounters&) const = default;
+};
+
+class Runner {
+ public:
+  using Log = std::function<void(std::string_view)>;
+  using OnState = std::function<void(State from, State to)>;
+
+  // Opens the socket (source: unicast_source, else the interface's address as
+  // interface_address() gives it, which is also the Instance's primary address), the address
+  // manager and the announcer, all in the calling thread's network namespace, where they stay.
+  // Nothing is sent before start(). Errors in words. `log` gets one line per event worth an
+  // operator's eye (no trailing newline); `on_state` every state change, once the addresses
+  // are held or released. Neither may call back into the runner (they run inside it).
+  static boost::system::result<Runner, std::string> open(boost::asio::any_io_executor executor,
+                                                         const model::VrrpInstance& config, Log log,
+                                                         OnState on_state);
+  Runner(Runner&&) noexcept;
+  Runner& operator=(Runner&&) noexcept;
+  // Closes everything WITHOUT giving up: no priority-0 advert, the VIPs stay where they are,
+  // as after SIGKILL. A clean exit calls stop() first.
+  ~Runner();
+
+  // Starts the instance: the receive loop and the timer. VIPs left on the interfaces by an
+  // earlier run that died are removed first, unless the instance starts as master (as
+  // keepalived does). An exception in the runner's handlers is a bug, never a refusal by the
+  // kernel: it is logged and leaves io_context::run(), for the process to die and be restarted.
+  void start();
+  // The trackers' verdicts, passed to the Instance at once (set_fault acts now: a faulty
+  // master gives up its VIPs; a priority delta shows in the next advert or election).
+  void set_fault(bool fault);
+  void set_priority_delta(std::int32_t delta);
+  // A master sends priority 0 and removes its VIPs; then the socket closes and the timers stop.
+  // The runner does nothing more after it; a second call does nothing.
+  void stop();
+
+  State state() const;
+  const Counters& counters() const;            // the Instance's: adverts, drops, elections
+  const RunnerCounters& edge_counters() const;  // the edges' failures
+  const SocketCounters& socket_counters() const;
+  const model::IpAddress& primary() const;      // the source of our adverts
+
+  struct Impl;  // runner.cpp
+
+ private:
+  explicit Runner(std::shared_ptr<Impl> impl);
+  // Shared with the receive loop and the timers' handlers, which may run after the runner is
+  // gone and must then find a closed state rather than a dangling one.
+  std::shared_ptr<Impl> impl_;
+};
+
+}  // namespace lvsd::vrrp

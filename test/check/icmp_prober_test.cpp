@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "probe_helpers.hpp"
+#include "support/netns.hpp"
 
 namespace lvsd::check {
 namespace {
@@ -52,36 +53,16 @@ std::optional<std::string> no_raw_sockets() {
 // and the test's peer is the only one to answer. The host's network is not touched. The
 // reason it could not, if it could not.
 std::optional<std::string> in_quiet_network(const std::function<void()>& body) {
-  std::optional<std::string> why;
-  std::thread thread([&] {
-    // A namespace is a thread's own: the test's other threads stay where they are.
-    if (::unshare(CLONE_NEWNET) != 0) {
-      why = std::string("cannot make a network namespace: ") + std::strerror(errno);
-      return;
-    }
-    const int fd = ::socket(AF_INET, SOCK_DGRAM, 0);
-    ifreq ifr{};
-    std::strcpy(ifr.ifr_name, "lo");
-    const bool up =
-        ::ioctl(fd, SIOCGIFFLAGS, &ifr) == 0 && (ifr.ifr_flags |= IFF_UP, ::ioctl(fd, SIOCSIFFLAGS, &ifr) == 0);
-    ::close(fd);
-    if (!up) {
-      why = std::string("cannot bring lo up: ") + std::strerror(errno);
-      return;
-    }
+  const auto quiet = []() -> std::optional<std::string> {
     for (const char* knob : {"/proc/sys/net/ipv4/icmp_echo_ignore_all", "/proc/sys/net/ipv6/icmp/echo_ignore_all"}) {
       std::ofstream out(knob);
       out << "1\n";
       out.flush();
-      if (!out) {
-        why = std::string("cannot write ") + knob;
-        return;
-      }
+      if (!out) return std::string("cannot write ") + knob;
     }
-    body();
-  });
-  thread.join();
-  return why;
+    return std::nullopt;
+  };
+  return lvsd::testing::on_thread_in_new_netns(quiet, body);
 }
 
 // An echo request as the peer saw it.

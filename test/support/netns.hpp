@@ -1,15 +1,24 @@
 // Tests that need a network of their own: the test's thread enters a fresh network namespace
-// (unshare) and leaves it at the end of the scope; `ip` commands run inside it.
+// (unshare) and leaves it at the end of the scope; `ip` commands run inside it. A second
+// namespace beside it, and the thread inside that one for a scope.
 #pragma once
 
 #include <fcntl.h>
+#include <net/if.h>
 #include <sched.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
+#include <functional>
+#include <optional>
 #include <string>
+#include <thread>
 
 namespace lvsd::testing {
 
@@ -51,5 +60,84 @@ class NetnsScope {
   int original_ = -1;
   bool ok_ = false;
 };
+
+// A second network namespace beside the test's, kept alive by a descriptor that `ip`
+// inherits (no O_CLOEXEC), so `ip link set X netns /proc/<pid>/fd/<fd>` can move a link into
+// it. The test's thread stays where it was. ok() is false where namespaces cannot be made.
+class OtherNetns {
+ public:
+  OtherNetns() {
+    const int here = ::open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+    if (here < 0) return;
+    if (::unshare(CLONE_NEWNET) == 0) {
+      fd_ = ::open("/proc/thread-self/ns/net", O_RDONLY);
+      if (::setns(here, CLONE_NEWNET) != 0) std::abort();  // the test would run in the wrong one
+    }
+    ::close(here);
+  }
+  ~OtherNetns() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  OtherNetns(const OtherNetns&) = delete;
+  OtherNetns& operator=(const OtherNetns&) = delete;
+  bool ok() const { return fd_ >= 0; }
+  int fd() const { return fd_; }
+  std::string path() const { return "/proc/" + std::to_string(::getpid()) + "/fd/" + std::to_string(fd_); }
+
+ private:
+  int fd_ = -1;
+};
+
+// The thread inside `target` while the scope lasts: sockets opened meanwhile belong to it.
+// A null target: stay where the thread is.
+class Entered {
+ public:
+  explicit Entered(const OtherNetns* target) {
+    if (!target) return;
+    back_ = ::open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+    if (back_ < 0 || ::setns(target->fd(), CLONE_NEWNET) != 0) std::abort();
+  }
+  ~Entered() {
+    if (back_ < 0) return;
+    if (::setns(back_, CLONE_NEWNET) != 0) std::abort();
+    ::close(back_);
+  }
+  Entered(const Entered&) = delete;
+  Entered& operator=(const Entered&) = delete;
+
+ private:
+  int back_ = -1;
+};
+
+// Runs `body` on a thread of its own in a new network namespace with only loopback, up,
+// after `setup` (in that namespace) has made it what the test needs; `setup` gives the
+// reason it could not, if it could not. The test's other threads and the host's network are
+// not touched. The reason the namespace could not be made ready, if it could not.
+inline std::optional<std::string> on_thread_in_new_netns(const std::function<std::optional<std::string>()>& setup,
+                                                         const std::function<void()>& body) {
+  std::optional<std::string> why;
+  std::thread thread([&] {
+    // A namespace is a thread's own.
+    if (::unshare(CLONE_NEWNET) != 0) {
+      why = std::string("cannot make a network namespace: ") + std::strerror(errno);
+      return;
+    }
+    const int fd = ::socket(AF_INET, SOCK_DGRAM, 0);
+    ifreq ifr{};
+    std::strcpy(ifr.ifr_name, "lo");
+    const bool up =
+        ::ioctl(fd, SIOCGIFFLAGS, &ifr) == 0 && (ifr.ifr_flags |= IFF_UP, ::ioctl(fd, SIOCSIFFLAGS, &ifr) == 0);
+    const int error = errno;
+    ::close(fd);
+    if (!up) {
+      why = std::string("cannot bring lo up: ") + std::strerror(error);
+      return;
+    }
+    if ((why = setup())) return;
+    body();
+  });
+  thread.join();
+  return why;
+}
 
 }  // namespace lvsd::testing

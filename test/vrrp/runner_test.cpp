@@ -31,64 +31,20 @@ namespace {
 namespace asio = boost::asio;
 using model::Family;
 using model::IpAddress;
+using lvsd::testing::Entered;
+using lvsd::testing::OtherNetns;
 using namespace std::chrono_literals;
 using Ms = std::chrono::duration<double, std::milli>;
 
 IpAddress ip(std::string_view text) { return *IpAddress::parse(text); }
 model::VirtualIp vip(std::string_view text) { return model::VirtualIp{.prefix = *model::Prefix::parse(text)}; }
 
-// Director B's namespace. The descriptor has no O_CLOEXEC so that `ip`, a child, can name the
-// namespace as /proc/<pid>/fd/<fd>.
-class Namespace {
- public:
-  Namespace() {
-    const int here = ::open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
-    if (here < 0) return;
-    if (::unshare(CLONE_NEWNET) == 0) {
-      fd_ = ::open("/proc/thread-self/ns/net", O_RDONLY);
-      if (::setns(here, CLONE_NEWNET) != 0) std::abort();  // the rest would run in the wrong one
-    }
-    ::close(here);
-  }
-  ~Namespace() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  Namespace(const Namespace&) = delete;
-  Namespace& operator=(const Namespace&) = delete;
-  bool ok() const { return fd_ >= 0; }
-  int fd() const { return fd_; }
-  std::string path() const { return "/proc/" + std::to_string(::getpid()) + "/fd/" + std::to_string(fd_); }
-
- private:
-  int fd_ = -1;
-};
-
-// The thread inside `target` for the scope; what is opened meanwhile belongs to `target`.
-class Inside {
- public:
-  explicit Inside(const Namespace* target) {
-    if (!target) return;  // already where we want to be
-    back_ = ::open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
-    if (back_ < 0 || ::setns(target->fd(), CLONE_NEWNET) != 0) std::abort();
-  }
-  ~Inside() {
-    if (back_ < 0) return;
-    if (::setns(back_, CLONE_NEWNET) != 0) std::abort();
-    ::close(back_);
-  }
-  Inside(const Inside&) = delete;
-  Inside& operator=(const Inside&) = delete;
-
- private:
-  int back_ = -1;
-};
-
 bool run(const std::string& command) { return lvsd::testing::NetnsScope::run(command); }
 
 // One director: its runner, what it reported, and a netlink socket of its namespace to ask
 // whether it holds the VIP.
 struct Director {
-  const Namespace* ns = nullptr;  // null: the test's own namespace (A)
+  const OtherNetns* ns = nullptr;  // null: the test's own namespace (A)
   std::string interface;
   std::optional<Runner> runner;
   std::vector<std::pair<State, State>> changes;
@@ -101,7 +57,7 @@ struct Director {
   }
   // `ip addr` as an operator would read it, for the end states.
   bool ip_shows(const std::string& address) {
-    Inside in(ns);
+    Entered in(ns);
     return run("ip -o addr show dev " + interface + " | grep -q ' " + address + "/'");
   }
 };
@@ -133,7 +89,7 @@ class Runners : public ::testing::Test {
                     " && ip link set v0 addrgenmode none && ip addr add 10.9.0.1/24 dev v0"
                     " && ip addr add fe80::1/64 dev v0 nodad && ip link set v0 up"));
     {
-      Inside in(&b_ns_);
+      Entered in(&b_ns_);
       ASSERT_TRUE(run("ip link set lo up && ip link set v1 addrgenmode none && ip addr add 10.9.0.2/24 dev v1"
                       " && ip addr add fe80::2/64 dev v1 nodad && ip link set v1 up"));
       // Until the carrier is seen the queue is noop, and drops what is sent.
@@ -145,7 +101,7 @@ class Runners : public ::testing::Test {
     b_.ns = &b_ns_;
     b_.interface = "v1";
     for (Director* d : {&a_, &b_}) {
-      Inside in(d->ns);
+      Entered in(d->ns);
       auto m = AddressManager::open();
       ASSERT_TRUE(m) << m.error();
       d->addresses.emplace(std::move(*m));
@@ -163,7 +119,7 @@ class Runners : public ::testing::Test {
   void start(Director& d, const model::VrrpInstance& c) {
     d.changes.clear();
     d.log.clear();
-    Inside in(d.ns);
+    Entered in(d.ns);
     auto r = Runner::open(
         io_.get_executor(), c, [&d](std::string_view line) { d.log.emplace_back(line); },
         [&d](State from, State to) { d.changes.emplace_back(from, to); });
@@ -202,7 +158,7 @@ class Runners : public ::testing::Test {
 
   asio::io_context io_;
   lvsd::testing::NetnsScope a_ns_;
-  Namespace b_ns_;
+  OtherNetns b_ns_;
   Director a_;
   Director b_;
 };
@@ -514,7 +470,7 @@ TEST_F(Runners, AVipTheKernelRefusesIsLoggedAndCounted) {
 // SIGTERM (then SIGKILL, its VRRP child too) when the scope ends, whatever the test did.
 class Keepalived {
  public:
-  Keepalived(const Namespace& ns, const std::string& config) {
+  Keepalived(const OtherNetns& ns, const std::string& config) {
     dir_ = "/tmp/lvsd-runner-test-" + std::to_string(::getpid());
     ::mkdir(dir_.c_str(), 0700);
     if (std::FILE* f = std::fopen((dir_ + "/keepalived.conf").c_str(), "w")) {
@@ -599,7 +555,7 @@ TEST_F(Runners, KeepalivedBacksUpAHigherPriorityRunner) {
 
 // keepalived (priority 200) master, a runner (100) its backup hearing every advert; SIGTERM to
 // keepalived: its priority-0 advert hands the VIP over after our skew.
-void behind_keepalived(Runners& t, Director& a, Director& b, const Namespace& b_ns, model::VrrpInstance c,
+void behind_keepalived(Runners& t, Director& a, Director& b, const OtherNetns& b_ns, model::VrrpInstance c,
                        const model::VirtualIp& address) {
   Keepalived keepalived(b_ns, keepalived_config(200, address.prefix.to_string()));
   ASSERT_TRUE(keepalived.running());

@@ -24,53 +24,11 @@ namespace {
 namespace asio = boost::asio;
 using model::Family;
 using model::IpAddress;
+using lvsd::testing::Entered;
+using lvsd::testing::OtherNetns;
 using namespace std::chrono_literals;
 
 IpAddress ip(std::string_view text) { return *IpAddress::parse(text); }
-
-// A second network namespace, kept alive by a descriptor that `ip` inherits (no
-// O_CLOEXEC), so `ip link set X netns /proc/<pid>/fd/<fd>` can move a link into it.
-class OtherNetns {
- public:
-  OtherNetns() {
-    const int here = ::open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
-    if (here < 0) return;
-    if (::unshare(CLONE_NEWNET) == 0) {
-      fd_ = ::open("/proc/thread-self/ns/net", O_RDONLY);
-      if (::setns(here, CLONE_NEWNET) != 0) std::abort();  // the test would run in the wrong one
-    }
-    ::close(here);
-  }
-  ~OtherNetns() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  OtherNetns(const OtherNetns&) = delete;
-  OtherNetns& operator=(const OtherNetns&) = delete;
-  bool ok() const { return fd_ >= 0; }
-  int fd() const { return fd_; }
-  std::string path() const { return "/proc/" + std::to_string(::getpid()) + "/fd/" + std::to_string(fd_); }
-
- private:
-  int fd_ = -1;
-};
-
-// The thread in `target` while the scope lasts: sockets opened meanwhile stay in it.
-class Entered {
- public:
-  explicit Entered(const OtherNetns& target) {
-    back_ = ::open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
-    if (back_ < 0 || ::setns(target.fd(), CLONE_NEWNET) != 0) std::abort();
-  }
-  ~Entered() {
-    if (::setns(back_, CLONE_NEWNET) != 0) std::abort();
-    ::close(back_);
-  }
-  Entered(const Entered&) = delete;
-  Entered& operator=(const Entered&) = delete;
-
- private:
-  int back_ = -1;
-};
 
 // Polls a command until it succeeds or 5 s pass.
 bool eventually(const std::string& command) {
@@ -123,7 +81,7 @@ class TwoDirectors : public ::testing::Test {
                        " && ip addr add fe80::1/64 dev v0 nodad && ip addr add 2001:db8::1/64 dev v0 nodad"
                        " && ip link set v0 up"));
     {
-      Entered in(b_);
+      Entered in(&b_);
       ASSERT_TRUE(a_.run("ip link set lo up && ip link set v1 addrgenmode none && ip addr add 10.0.0.2/24 dev v1"
                          " && ip addr add fe80::2/64 dev v1 nodad && ip addr add 2001:db8::2/64 dev v1 nodad"
                          " && ip link set v1 up"));
@@ -139,7 +97,7 @@ class TwoDirectors : public ::testing::Test {
     return std::move(*s);
   }
   AdvertSocket open_b(SocketOptions options) {
-    Entered in(b_);
+    Entered in(&b_);
     return open_a(std::move(options));
   }
 

@@ -25,6 +25,8 @@
 #include <string>
 #include <vector>
 
+#include "support/netns.hpp"
+
 namespace lvsd::vrrp {
 
 // For gtest's messages: the values, not their bytes.
@@ -383,17 +385,8 @@ TEST_F(TrackersTest, TcpWithAWeightMovesTheDelta) {
 // test runs (in a container, TEST-NET-1's 192.0.2.1 may well be the gateway). The host's
 // network is not touched. The reason it could not, if it could not.
 std::optional<std::string> in_network_with_a_silent_address(const std::function<void()>& body) {
-  std::optional<std::string> why;
-  std::thread thread([&] {
-    if (::unshare(CLONE_NEWNET) != 0) {
-      why = std::string("cannot make a network namespace: ") + std::strerror(errno);
-      return;
-    }
+  const auto route_into_lo = []() -> std::optional<std::string> {
     const int fd = ::socket(AF_INET, SOCK_DGRAM, 0);
-    ifreq ifr{};
-    std::strcpy(ifr.ifr_name, "lo");
-    const bool up =
-        ::ioctl(fd, SIOCGIFFLAGS, &ifr) == 0 && (ifr.ifr_flags |= IFF_UP, ::ioctl(fd, SIOCSIFFLAGS, &ifr) == 0);
     rtentry route{};
     auto* dst = reinterpret_cast<sockaddr_in*>(&route.rt_dst);
     dst->sin_family = AF_INET;
@@ -404,17 +397,13 @@ std::optional<std::string> in_network_with_a_silent_address(const std::function<
     char lo[] = "lo";
     route.rt_dev = lo;
     route.rt_flags = RTF_UP;
-    const bool routed = up && ::ioctl(fd, SIOCADDRT, &route) == 0;
+    const bool routed = ::ioctl(fd, SIOCADDRT, &route) == 0;
     const int error = errno;
     ::close(fd);
-    if (!routed) {
-      why = std::string("cannot bring lo up and route into it: ") + std::strerror(error);
-      return;
-    }
-    body();
-  });
-  thread.join();
-  return why;
+    if (!routed) return std::string("cannot route into lo: ") + std::strerror(error);
+    return std::nullopt;
+  };
+  return lvsd::testing::on_thread_in_new_netns(route_into_lo, body);
 }
 
 TEST(TrackersPing, LoopbackUpAndASilentAddressDown) {

@@ -12,24 +12,33 @@
 #include <netlink/netlink.h>
 #include <netlink/route/addr.h>
 #include <netlink/route/link.h>
+#include <netlink/route/link/inet6.h>
+#include <netlink/route/link/macvlan.h>
 #include <netlink/route/nexthop.h>
 #include <netlink/route/route.h>
 #include <netlink/socket.h>
+#include <fcntl.h>
+#include <linux/if_link.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <array>
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/throw_exception.hpp>
 #include <cerrno>
+#include <climits>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <map>
 #include <new>
 #include <set>
 #include <stdexcept>
 #include <vector>
+
+#include "lvsd/vrrp/announce.hpp"
 
 namespace lvsd::vrrp {
 namespace {
@@ -53,6 +62,7 @@ using CbPtr = std::unique_ptr<nl_cb, Deleter<nl_cb_put>>;
 using MsgPtr = std::unique_ptr<nl_msg, Deleter<nlmsg_free>>;
 using NlAddrPtr = std::unique_ptr<nl_addr, Deleter<nl_addr_put>>;
 using RtnlAddrPtr = std::unique_ptr<rtnl_addr, Deleter<rtnl_addr_put>>;
+using RtnlLinkPtr = std::unique_ptr<rtnl_link, Deleter<rtnl_link_put>>;
 using RoutePtr = std::unique_ptr<rtnl_route, Deleter<rtnl_route_put>>;
 using NexthopPtr = std::unique_ptr<rtnl_nexthop, Deleter<rtnl_route_nh_free>>;
 
@@ -341,6 +351,82 @@ struct AddressManager::Impl {
     if (err != 0) return -err;
     return match.found ? 1 : 0;
   }
+
+  // The interface named `name` (with index 0) or with that index, parsed by libnl (a
+  // macvlan's mode included). Returns the errno: ENODEV when there is none.
+  int link(const std::string& name, int index, RtnlLinkPtr& out) {
+    out.reset();
+    nl_msg* raw = nullptr;
+    if (const int e = rtnl_link_build_get_request(index, index == 0 ? name.c_str() : nullptr, &raw); e < 0)
+      return errno_from_nle(e);
+    const MsgPtr msg(raw);
+    const std::function<void(nl_msg*)> on_reply = [&](nl_msg* reply) {
+      nl_msg_parse(reply, &keep_link, &out);
+    };
+    const int err = exchange(msg.get(), &on_reply);
+    if (err != 0) return err;
+    return out ? 0 : ENODEV;
+  }
+
+  // Every interface. Returns the errno.
+  int links(std::vector<RtnlLinkPtr>& out) {
+    ifinfomsg header{};
+    header.ifi_family = AF_UNSPEC;
+    const MsgPtr msg = dump_request(RTM_GETLINK, &header, sizeof header);
+    std::vector<RtnlLinkPtr> found;
+    const std::function<void(nl_msg*)> on_reply = [&](nl_msg* reply) {
+      RtnlLinkPtr one;
+      nl_msg_parse(reply, &keep_link, &one);
+      if (one) found.push_back(std::move(one));
+    };
+    const int err = dump(msg.get(), on_reply, [&] { found.clear(); });
+    if (err == 0) out = std::move(found);
+    return err;
+  }
+
+  // The addresses of one family on interface `index`. Returns the errno.
+  int addresses(int family, int index, std::vector<RtnlAddrPtr>& out) {
+    ifaddrmsg header{};
+    header.ifa_family = static_cast<std::uint8_t>(family);
+    header.ifa_index = static_cast<std::uint32_t>(index);
+    const MsgPtr msg = dump_request(RTM_GETADDR, &header, sizeof header);
+    std::vector<RtnlAddrPtr> found;
+    const std::function<void(nl_msg*)> on_reply = [&](nl_msg* reply) {
+      nl_msg_parse(
+          reply,
+          [](nl_object* object, void* arg) {
+            auto* a = reinterpret_cast<rtnl_addr*>(object);
+            nl_object_get(object);  // the vector's reference
+            static_cast<std::vector<RtnlAddrPtr>*>(arg)->emplace_back(a);
+          },
+          &found);
+    };
+    const int err = dump(msg.get(), on_reply, [&] { found.clear(); });
+    if (err != 0) return err;
+    // Without strict checking (before Linux 4.20) the dump has every interface's.
+    std::erase_if(found, [&](const RtnlAddrPtr& a) { return rtnl_addr_get_ifindex(a.get()) != index; });
+    out = std::move(found);
+    return 0;
+  }
+
+  static void keep_link(nl_object* object, void* arg) {
+    nl_object_get(object);  // the pointer's reference; nl_msg_parse drops its own
+    static_cast<RtnlLinkPtr*>(arg)->reset(reinterpret_cast<rtnl_link*>(object));
+  }
+
+  // What ensure_vmac() changed outside the vmacs, for remove_vmac() to put back; -1: it left
+  // that value as it was.
+  struct ArpOriginal {
+    int arp_ignore = -1;
+    int arp_filter = -1;
+  };
+  std::map<std::string, ArpOriginal> arp_originals;  // by the parent's name
+  struct RpFilterOriginal {
+    int all = 0;
+    int default_value = -1;
+    std::map<std::string, int> raised;  // interfaces whose rp_filter went up to `all`
+  };
+  std::optional<RpFilterOriginal> rp_filter_original;
 };
 
 namespace {
@@ -490,6 +576,337 @@ NetlinkResult<bool> AddressManager::has_route(const model::VirtualRoute& route, 
   const int held = index < 0 ? index : impl_->holds(route, index);
   if (held < 0) return failure(-held, fmt::format("cannot read the routes of {}", device));
   return held == 1;
+}
+
+// ---------------------------------------------------------------------------------------
+// VMAC interfaces
+
+namespace {
+
+constexpr std::uint8_t kLinkLocalPrefix = 64;
+
+bool is_link_local(const model::IpAddress& a) {
+  return a.is_v6() && a.bytes()[0] == 0xfe && (a.bytes()[1] & 0xc0) == 0x80;
+}
+
+bool is_macvlan(rtnl_link* link) {
+  const char* kind = rtnl_link_get_type(link);
+  return kind != nullptr && std::strcmp(kind, "macvlan") == 0 && rtnl_link_is_macvlan(link);
+}
+
+// Whether the link's lower interface (IFLA_LINK) is in another network namespace, where its
+// index means nothing here.
+bool lower_elsewhere(const rtnl_link* link) {
+  std::int32_t netnsid = 0;
+  return rtnl_link_get_link_netnsid(link, &netnsid) == 0;
+}
+
+std::optional<Mac> mac_of(rtnl_link* link) {
+  nl_addr* a = rtnl_link_get_addr(link);
+  Mac mac{};
+  if (a == nullptr || nl_addr_get_len(a) != mac.size()) return std::nullopt;
+  std::memcpy(mac.data(), nl_addr_get_binary_addr(a), mac.size());
+  return mac;
+}
+
+// The MAC of an IPv4 instance's vmac, whatever its VRID: the vmacs that need the parent's ARP
+// settings.
+bool is_ipv4_vmac(rtnl_link* link) {
+  const auto mac = mac_of(link);
+  return is_macvlan(link) && mac && std::equal(mac->begin(), mac->begin() + 5, virtual_mac(0, model::Family::V4).begin());
+}
+
+// fe80::/64 with the modified EUI-64 interface identifier of `mac` (RFC 4291 appendix A).
+model::IpAddress eui64_link_local(const Mac& mac) {
+  return model::IpAddress::v6({0xfe, 0x80, 0, 0, 0, 0, 0, 0, static_cast<std::uint8_t>(mac[0] ^ 0x02), mac[1], mac[2],
+                               0xff, 0xfe, mac[3], mac[4], mac[5]});
+}
+
+model::IpAddress from_nl(nl_addr* a) {
+  std::array<std::uint8_t, 16> bytes{};
+  std::memcpy(bytes.data(), nl_addr_get_binary_addr(a), std::min<std::size_t>(nl_addr_get_len(a), bytes.size()));
+  return model::IpAddress::v6(bytes);
+}
+
+// /proc/sys/net/<ipv4|ipv6>/conf/<interface>/<key>: the calling thread's network namespace's.
+std::string conf_path(std::string_view ip, std::string_view interface, std::string_view key) {
+  return fmt::format("/proc/sys/net/{}/conf/{}/{}", ip, interface, key);
+}
+
+// The number a sysctl file holds, or -errno.
+int read_sysctl(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return -errno;
+  std::array<char, 32> buf{};
+  const ssize_t n = ::read(fd, buf.data(), buf.size() - 1);
+  const int err = errno;
+  ::close(fd);
+  if (n < 0) return -err;
+  char* end = nullptr;
+  const long value = std::strtol(buf.data(), &end, 10);
+  if (end == buf.data() || value < 0 || value > INT_MAX) return -EINVAL;
+  return static_cast<int>(value);
+}
+
+NetlinkResult<void> write_sysctl(const std::string& path, int value) {
+  const std::string text = std::to_string(value);
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
+  int err = fd < 0 ? errno : 0;
+  if (fd >= 0) {
+    const ssize_t n = ::write(fd, text.data(), text.size());
+    if (n < 0) err = errno;
+    ::close(fd);
+  }
+  if (err != 0) return failure(err, fmt::format("cannot write {} to {}", value, path));
+  return {};
+}
+
+// Sets `key` of `interface` to `value`; when it held something else and `original` is still
+// -1, that value goes there.
+NetlinkResult<void> raise_sysctl(std::string_view interface, std::string_view key, int value, int& original) {
+  const std::string path = conf_path("ipv4", interface, key);
+  const int now = read_sysctl(path);
+  if (now < 0) return failure(-now, "cannot read " + path);
+  if (now == value) return {};
+  if (original < 0) original = now;
+  return write_sysctl(path, value);
+}
+
+// Puts back what raise_sysctl() changed, where it still holds what was set.
+void restore_sysctl(std::string_view interface, std::string_view key, int set, int original) {
+  const std::string path = conf_path("ipv4", interface, key);
+  if (original >= 0 && read_sysctl(path) == set) (void)write_sysctl(path, original);
+}
+
+// The kernel filters by the larger of conf/all/rp_filter and the interface's: for the vmac's 0
+// to count, all's must be 0. Before that, default and every interface with a lower value get
+// all's, so that none of them, nor one made later, filters differently. As keepalived.
+NetlinkResult<void> clear_all_rp_filter(std::optional<AddressManager::Impl::RpFilterOriginal>& record) {
+  const std::string all = conf_path("ipv4", "all", "rp_filter");
+  const int value = read_sysctl(all);
+  if (value < 0) return failure(-value, "cannot read " + all);
+  if (value == 0) return {};
+  if (!record) record.emplace();
+  record->all = value;
+  // Default first: an interface made while we go through the others gets the value too.
+  if (auto done = raise_sysctl("default", "rp_filter", value, record->default_value); !done) return done;
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc/sys/net/ipv4/conf", ec)) {
+    const std::string interface = entry.path().filename().string();
+    if (interface == "all" || interface == "default") continue;
+    const std::string path = conf_path("ipv4", interface, "rp_filter");
+    const int own = read_sysctl(path);
+    if (own < 0 || own >= value) continue;  // gone meanwhile, or filtering as it did already
+    if (auto done = write_sysctl(path, value); !done) return done;
+    record->raised.emplace(interface, own);
+  }
+  if (ec) return failure(ec.value(), "cannot list /proc/sys/net/ipv4/conf");
+  return write_sysctl(all, 0);
+}
+
+// VRRPv3 over IPv6 sends from a link-local address (RFC 5798 5.1.2.1): the vmac gets the one
+// asked for, else the parent's, else the EUI-64 one of the parent's MAC (as keepalived), and
+// no other.
+NetlinkResult<void> give_link_local(AddressManager& self, AddressManager::Impl& impl, const Vmac& vmac,
+                                    rtnl_link* parent, rtnl_link* base, int index) {
+  std::optional<model::IpAddress> wanted = vmac.link_local;
+  if (!wanted) {
+    std::vector<RtnlAddrPtr> on_parent;
+    if (const int err = impl.addresses(AF_INET6, rtnl_link_get_ifindex(parent), on_parent); err != 0)
+      return failure(err, fmt::format("cannot read the addresses of {}", vmac.parent));
+    for (const auto& a : on_parent) {
+      if ((rtnl_addr_get_flags(a.get()) & IFA_F_DADFAILED) != 0) continue;  // another host has it
+      if (const auto local = from_nl(rtnl_addr_get_local(a.get())); is_link_local(local)) {
+        wanted = local;
+        break;
+      }
+    }
+  }
+  if (!wanted) {
+    const auto mac = mac_of(base);
+    if (!mac)
+      return failure(EADDRNOTAVAIL, fmt::format("cannot give {} a link-local address", vmac.name),
+                     fmt::format("{} has none, nor a MAC address", vmac.parent));
+    wanted = eui64_link_local(*mac);
+  }
+  std::vector<RtnlAddrPtr> on_vmac;
+  if (const int err = impl.addresses(AF_INET6, index, on_vmac); err != 0)
+    return failure(err, fmt::format("cannot read the addresses of {}", vmac.name));
+  for (const auto& a : on_vmac) {
+    const auto local = from_nl(rtnl_addr_get_local(a.get()));
+    if (!is_link_local(local) || local == *wanted) continue;
+    const auto length = static_cast<std::uint8_t>(rtnl_addr_get_prefixlen(a.get()));
+    model::VirtualIp old;
+    old.prefix = {local, length};
+    if (auto done = self.remove(old, vmac.name); !done) return done;
+  }
+  model::VirtualIp ours;
+  ours.prefix = {*wanted, kLinkLocalPrefix};
+  return self.add(ours, vmac.name);
+}
+
+}  // namespace
+
+Vmac vmac_of(const model::VrrpInstance& instance) {
+  Vmac out;
+  out.name = instance.vmac_name.empty() ? fmt::format("vrrp.{}", instance.vrid) : instance.vmac_name;
+  out.parent = instance.interface;
+  out.vrid = instance.vrid;
+  out.family = instance.family;
+  if (instance.family == model::Family::V6 && instance.unicast_source && is_link_local(*instance.unicast_source))
+    out.link_local = instance.unicast_source;
+  return out;
+}
+
+NetlinkResult<VmacOutcome> AddressManager::ensure_vmac(const Vmac& vmac) {
+  const Mac mac = virtual_mac(vmac.vrid, vmac.family);
+  const bool v4 = vmac.family == model::Family::V4;
+  const auto what = fmt::format("cannot create {} on {}", vmac.name, vmac.parent);
+  RtnlLinkPtr parent;
+  if (const int err = impl_->link(vmac.parent, 0, parent); err != 0) return failure(err, what);
+  // The kernel puts a macvlan of a macvlan on the latter's lower interface: the one the vmac
+  // then names as its link, and whose ARP settings count.
+  RtnlLinkPtr lower;
+  rtnl_link* base = parent.get();
+  if (is_macvlan(parent.get()) && !lower_elsewhere(parent.get())) {
+    if (const int err = impl_->link({}, rtnl_link_get_link(parent.get()), lower); err != 0) return failure(err, what);
+    base = lower.get();
+  }
+  const int base_index = rtnl_link_get_ifindex(base);
+  const std::string base_name = rtnl_link_get_name(base);
+
+  auto outcome = VmacOutcome::Reused;
+  RtnlLinkPtr existing;
+  int err = impl_->link(vmac.name, 0, existing);
+  if (err == ENODEV) {
+    RtnlLinkPtr wanted(checked(rtnl_link_macvlan_alloc()));
+    rtnl_link_set_name(wanted.get(), vmac.name.c_str());
+    rtnl_link_set_link(wanted.get(), rtnl_link_get_ifindex(parent.get()));
+    const NlAddrPtr address(checked(nl_addr_build(AF_LLC, mac.data(), mac.size())));
+    rtnl_link_set_addr(wanted.get(), address.get());
+    rtnl_link_set_group(wanted.get(), rtnl_link_get_group(base));
+    if (rtnl_link_macvlan_set_mode(wanted.get(), MACVLAN_MODE_PRIVATE) < 0) std::abort();  // it is a macvlan
+    err = impl_->request(&rtnl_link_build_add_request, wanted.get(), NLM_F_CREATE | NLM_F_EXCL);
+    if (err == 0) outcome = VmacOutcome::Created;
+    // EEXIST: made meanwhile by someone else, and judged below like any link found there.
+    if (err != 0 && err != EEXIST) return failure(err, what);
+    err = impl_->link(vmac.name, 0, existing);
+  }
+  if (err != 0) return failure(err, what);
+  const int index = rtnl_link_get_ifindex(existing.get());
+
+  if (outcome == VmacOutcome::Reused) {
+    std::string why;
+    const auto has = mac_of(existing.get());
+    if (!is_macvlan(existing.get())) {
+      const char* kind = rtnl_link_get_type(existing.get());
+      why = kind == nullptr ? "it is a physical interface" : fmt::format("it is a {}", kind);
+    } else if (lower_elsewhere(existing.get())) {
+      why = "it is a macvlan of an interface in another network namespace";
+    } else if (const int link_index = rtnl_link_get_link(existing.get()); link_index != base_index) {
+      RtnlLinkPtr other;
+      why = impl_->link({}, link_index, other) == 0 ? fmt::format("it is a macvlan of {}", rtnl_link_get_name(other.get()))
+                                                    : fmt::format("it is a macvlan of interface {}", link_index);
+    } else if (has != mac) {
+      why = has ? "its MAC is " + to_string(*has) : "it has no MAC";
+    }
+    if (!why.empty())
+      return NetlinkError{error_code(EEXIST, boost::system::generic_category()),
+                          fmt::format("{} exists and is not a macvlan of {} with {} ({})", vmac.name, vmac.parent,
+                                      to_string(mac), why)};
+    if (rtnl_link_macvlan_get_mode(existing.get()) != MACVLAN_MODE_PRIVATE) {
+      RtnlLinkPtr change(checked(rtnl_link_macvlan_alloc()));
+      rtnl_link_set_ifindex(change.get(), index);
+      if (rtnl_link_macvlan_set_mode(change.get(), MACVLAN_MODE_PRIVATE) < 0) std::abort();  // it is a macvlan
+      if (const int e = impl_->request(&rtnl_link_build_add_request, change.get(), 0); e != 0)
+        return failure(e, fmt::format("cannot set {} to macvlan mode private", vmac.name));
+    }
+  }
+
+  if (v4) {
+    if (auto done = clear_all_rp_filter(impl_->rp_filter_original); !done) return done.error();
+    for (const auto& [key, value] :
+         {std::pair{"arp_ignore", 1}, {"accept_local", 1}, {"rp_filter", 0}, {"promote_secondaries", 1}})
+      if (auto done = write_sysctl(conf_path("ipv4", vmac.name, key), value); !done) return done.error();
+    auto& original = impl_->arp_originals[base_name];
+    if (auto done = raise_sysctl(base_name, "arp_ignore", 1, original.arp_ignore); !done) return done.error();
+    if (auto done = raise_sysctl(base_name, "arp_filter", 1, original.arp_filter); !done) return done.error();
+  } else {
+    if (auto done = write_sysctl(conf_path("ipv4", vmac.name, "arp_ignore"), 1); !done) return done.error();
+  }
+
+  // Before up: the kernel gives an interface its link-local address as it comes up, from the
+  // generation mode it has then.
+  RtnlLinkPtr change(checked(rtnl_link_alloc()));
+  rtnl_link_set_ifindex(change.get(), index);
+  if (rtnl_link_inet6_set_addr_gen_mode(change.get(), IN6_ADDR_GEN_MODE_NONE) < 0) throw std::bad_alloc();
+  err = impl_->request(&rtnl_link_build_add_request, change.get(), 0);
+  // EAFNOSUPPORT: a kernel without IPv6, which an IPv4 instance does without.
+  if (err != 0 && !(v4 && err == EAFNOSUPPORT))
+    return failure(err, fmt::format("cannot set addrgenmode none on {}", vmac.name));
+  // An IPv4 instance's vmac takes no part in IPv6 (keepalived's choice too).
+  const std::string disable_ipv6 = conf_path("ipv6", vmac.name, "disable_ipv6");
+  if (auto done = write_sysctl(disable_ipv6, v4 ? 1 : 0); !done && !(v4 && done.error().code.value() == ENOENT))
+    return done.error();
+
+  change.reset(checked(rtnl_link_alloc()));
+  rtnl_link_set_ifindex(change.get(), index);
+  rtnl_link_set_flags(change.get(), IFF_UP);
+  if (const int e = impl_->request(&rtnl_link_build_add_request, change.get(), 0); e != 0)
+    return failure(e, fmt::format("cannot set {} up", vmac.name));
+
+  if (!v4) {
+    if (auto done = give_link_local(*this, *impl_, vmac, parent.get(), base, index); !done) return done.error();
+  }
+  return outcome;
+}
+
+NetlinkResult<void> AddressManager::remove_vmac(const std::string& name) {
+  const auto what = "cannot remove " + name;
+  RtnlLinkPtr existing;
+  int err = impl_->link(name, 0, existing);
+  if (err == ENODEV) return {};
+  if (err != 0) return failure(err, what);
+  if (!is_macvlan(existing.get())) {
+    const char* kind = rtnl_link_get_type(existing.get());
+    return NetlinkError{error_code(EPERM, boost::system::generic_category()),
+                        fmt::format("will not remove {}: it is {}, not a macvlan", name,
+                                    kind == nullptr ? std::string("a physical interface") : fmt::format("a {}", kind))};
+  }
+  const bool v4 = is_ipv4_vmac(existing.get());
+  const int lower = lower_elsewhere(existing.get()) ? 0 : rtnl_link_get_link(existing.get());  // 0: none here
+  nl_msg* raw = nullptr;
+  if (const int e = rtnl_link_build_delete_request(existing.get(), &raw); e < 0) return failure(errno_from_nle(e), what);
+  const MsgPtr msg(raw);
+  err = impl_->exchange(msg.get());
+  if (err != 0 && err != ENODEV) return failure(err, what);  // ENODEV: deleted meanwhile
+  if (!v4) return {};
+
+  // What ensure_vmac() changed, once no IPv4 vmac needs it. Best effort: the vmac is gone
+  // either way, and a value that cannot be written back now has no better moment later.
+  std::vector<RtnlLinkPtr> links;
+  if (impl_->links(links) != 0) return {};
+  bool any_left = false;
+  bool left_on_lower = false;
+  std::string lower_name;
+  for (const auto& l : links) {
+    if (rtnl_link_get_ifindex(l.get()) == lower) lower_name = rtnl_link_get_name(l.get());
+    if (!is_ipv4_vmac(l.get())) continue;
+    any_left = true;
+    if (rtnl_link_get_link(l.get()) == lower) left_on_lower = true;
+  }
+  if (const auto it = impl_->arp_originals.find(lower_name); it != impl_->arp_originals.end() && !left_on_lower) {
+    restore_sysctl(lower_name, "arp_ignore", 1, it->second.arp_ignore);
+    restore_sysctl(lower_name, "arp_filter", 1, it->second.arp_filter);
+    impl_->arp_originals.erase(it);
+  }
+  if (auto& record = impl_->rp_filter_original; record && !any_left) {
+    restore_sysctl("all", "rp_filter", 0, record->all);
+    restore_sysctl("default", "rp_filter", record->all, record->default_value);
+    for (const auto& [interface, own] : record->raised) restore_sysctl(interface, "rp_filter", record->all, own);
+    record.reset();
+  }
+  return {};
 }
 
 // ---------------------------------------------------------------------------------------

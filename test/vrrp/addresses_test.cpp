@@ -12,6 +12,7 @@
 #include <set>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "support/netns.hpp"
@@ -53,12 +54,21 @@ std::vector<std::string> lines_with(const std::string& text, const std::string& 
 }
 
 // An interface that is up (IFF_UP and IFF_RUNNING): a dummy, or where the kernel has no dummy
-// driver one end of a veth pair whose peer ("<name>p") is up too.
+// driver one end of a veth pair whose peer ("<name>p") is up too. A veth's operational state
+// (and with it IFF_RUNNING) turns up in the kernel's link watch, a moment after it is set up,
+// later on a busy machine: waited for, so that what a test sees next does not depend on when.
 bool make_link(const std::string& name, bool up = true) {
   const std::string set_up = up ? " && ip link set " + name + " up" : "";
   if (NetnsScope::run("ip link add " + name + " type dummy 2>/dev/null" + set_up)) return true;
-  return NetnsScope::run("ip link add " + name + " type veth peer name " + name + "p && ip link set " + name +
-                         "p up" + set_up);
+  if (!NetnsScope::run("ip link add " + name + " type veth peer name " + name + "p && ip link set " + name + "p up" +
+                       set_up))
+    return false;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (up && output_of("ip -o link show dev " + name).find(" state UP ") == std::string::npos) {
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  return true;
 }
 
 // The test's thread in a fresh network namespace with an interface d0 that is up; skipped
@@ -234,6 +244,251 @@ TEST_F(AddressManagerTest, ARouteOnAnUnknownDeviceIsAnErrorToAddAndNothingToRemo
   ASSERT_FALSE(added);
   EXPECT_EQ(added.error().text, "cannot add route 203.0.113.0/24 dev eth9: No such device");
   EXPECT_TRUE(manager_->remove_route(route, "eth9"));
+}
+
+// ---------------------------------------------------------------------------------------
+// VMAC interfaces
+
+// The word after `key` in `text` ("" when `key` is not there): what `ip -d link` says of a
+// setting.
+std::string word_after(const std::string& text, const std::string& key) {
+  auto at = text.find(key);
+  if (at == std::string::npos) return {};
+  at = text.find_first_not_of(' ', at + key.size());
+  if (at == std::string::npos) return {};
+  return text.substr(at, text.find_first_of(" \\\n", at) - at);
+}
+
+// A setting from /proc/sys/net/<ip>/conf/<interface>/<key>, as the test's namespace has it
+// (-1: unreadable).
+int conf(const std::string& ip, const std::string& interface, const std::string& key) {
+  std::unique_ptr<FILE, int (*)(FILE*)> file(
+      std::fopen(("/proc/sys/net/" + ip + "/conf/" + interface + "/" + key).c_str(), "r"), &std::fclose);
+  int value = -1;
+  if (!file || std::fscanf(file.get(), "%d", &value) != 1) return -1;
+  return value;
+}
+
+bool set_conf(const std::string& ip, const std::string& interface, const std::string& key, int value) {
+  return NetnsScope::run("echo " + std::to_string(value) + " > /proc/sys/net/" + ip + "/conf/" + interface + "/" + key);
+}
+
+// What `ip -o -d link show` says of a link.
+struct LinkFacts {
+  std::string line;  // ip -o -d link show
+  std::string flags() const { return word_after(line, "<").substr(0, word_after(line, "<").find('>')); }
+  std::string parent() const { return word_after(line, "@").substr(0, word_after(line, "@").find(':')); }
+  std::string mac() const { return word_after(line, "link/ether"); }
+  std::string macvlan_mode() const { return word_after(line, "macvlan mode"); }
+  std::string group() const { return word_after(line, " group"); }
+  std::string addrgenmode() const { return word_after(line, "addrgenmode"); }
+  std::string index() const { return line.substr(0, line.find(':')); }
+};
+LinkFacts link_facts(const std::string& name) { return {output_of("ip -o -d link show dev " + name + " 2>/dev/null")}; }
+
+class VmacTest : public AddressManagerTest {
+ protected:
+  const Vmac v4_{.name = "vrrp.51", .parent = "d0", .vrid = 51};
+  const Vmac v6_{.name = "vrrp.51", .parent = "d0", .vrid = 51, .family = model::Family::V6};
+};
+
+TEST_F(VmacTest, CreatesAnIpv4VmacUpInPrivateModeWithTheVirtualMac) {
+  ASSERT_TRUE(NetnsScope::run("ip link set d0 group 7"));
+  auto made = manager_->ensure_vmac(v4_);
+  ASSERT_TRUE(made) << made.error();
+  EXPECT_EQ(*made, VmacOutcome::Created);
+  const auto facts = link_facts("vrrp.51");
+  EXPECT_EQ(facts.parent(), "d0");
+  EXPECT_EQ(facts.mac(), "00:00:5e:00:01:33");
+  EXPECT_EQ(facts.macvlan_mode(), "private");
+  EXPECT_EQ(facts.flags(), "BROADCAST,MULTICAST,UP,LOWER_UP");
+  EXPECT_EQ(facts.group(), "7");
+  EXPECT_EQ(facts.addrgenmode(), "none");
+  // No address of its own; IPv6 off on an IPv4 instance's vmac.
+  EXPECT_EQ(output_of("ip -o addr show dev vrrp.51"), "");
+  EXPECT_EQ(conf("ipv6", "vrrp.51", "disable_ipv6"), 1);
+  EXPECT_EQ(conf("ipv4", "vrrp.51", "arp_ignore"), 1);
+  EXPECT_EQ(conf("ipv4", "vrrp.51", "accept_local"), 1);
+  EXPECT_EQ(conf("ipv4", "vrrp.51", "rp_filter"), 0);
+  EXPECT_EQ(conf("ipv4", "vrrp.51", "promote_secondaries"), 1);
+  EXPECT_EQ(conf("ipv4", "d0", "arp_ignore"), 1);
+  EXPECT_EQ(conf("ipv4", "d0", "arp_filter"), 1);
+}
+
+TEST_F(VmacTest, SetsRpFilterToZeroWhereItCountsWithoutLooseningAnyOtherInterface) {
+  if (!make_link("d1")) GTEST_SKIP() << "cannot create interface d1";
+  ASSERT_TRUE(set_conf("ipv4", "all", "rp_filter", 1));
+  ASSERT_TRUE(set_conf("ipv4", "default", "rp_filter", 0));
+  ASSERT_TRUE(set_conf("ipv4", "d0", "rp_filter", 0));
+  ASSERT_TRUE(set_conf("ipv4", "d1", "rp_filter", 2));
+  ASSERT_TRUE(manager_->ensure_vmac(v4_));
+  EXPECT_EQ(conf("ipv4", "all", "rp_filter"), 0);
+  EXPECT_EQ(conf("ipv4", "default", "rp_filter"), 1);
+  EXPECT_EQ(conf("ipv4", "d0", "rp_filter"), 1);
+  EXPECT_EQ(conf("ipv4", "d1", "rp_filter"), 2);  // stricter than all already: left alone
+  EXPECT_EQ(conf("ipv4", "vrrp.51", "rp_filter"), 0);
+
+  ASSERT_TRUE(manager_->remove_vmac("vrrp.51"));
+  EXPECT_EQ(conf("ipv4", "all", "rp_filter"), 1);
+  EXPECT_EQ(conf("ipv4", "default", "rp_filter"), 0);
+  EXPECT_EQ(conf("ipv4", "d0", "rp_filter"), 0);
+  EXPECT_EQ(conf("ipv4", "d1", "rp_filter"), 2);
+}
+
+TEST_F(VmacTest, ASecondCallReusesItAndChangesNothing) {
+  ASSERT_TRUE(manager_->ensure_vmac(v4_));
+  const auto before = link_facts("vrrp.51");
+  auto again = manager_->ensure_vmac(v4_);
+  ASSERT_TRUE(again) << again.error();
+  EXPECT_EQ(*again, VmacOutcome::Reused);
+  EXPECT_EQ(link_facts("vrrp.51").line, before.line);
+}
+
+TEST_F(VmacTest, ReusesAMacvlanLeftBehindAndSetsItUp) {
+  ASSERT_TRUE(NetnsScope::run("ip link add link d0 name vrrp.51 address 00:00:5e:00:01:33 type macvlan mode bridge"));
+  const auto index = link_facts("vrrp.51").index();
+  auto reused = manager_->ensure_vmac(v4_);
+  ASSERT_TRUE(reused) << reused.error();
+  EXPECT_EQ(*reused, VmacOutcome::Reused);
+  const auto facts = link_facts("vrrp.51");
+  EXPECT_EQ(facts.index(), index);
+  EXPECT_EQ(facts.macvlan_mode(), "private");
+  EXPECT_EQ(facts.flags(), "BROADCAST,MULTICAST,UP,LOWER_UP");
+  EXPECT_EQ(facts.addrgenmode(), "none");
+  EXPECT_EQ(conf("ipv4", "vrrp.51", "arp_ignore"), 1);
+  EXPECT_EQ(conf("ipv4", "d0", "arp_filter"), 1);
+}
+
+TEST_F(VmacTest, OnAMacvlanParentItGoesOnTheLowerInterface) {
+  ASSERT_TRUE(NetnsScope::run("ip link add link d0 name m0 type macvlan mode bridge && ip link set m0 up"));
+  const Vmac vmac{.name = "vrrp.51", .parent = "m0", .vrid = 51};
+  ASSERT_TRUE(manager_->ensure_vmac(vmac));
+  EXPECT_EQ(link_facts("vrrp.51").parent(), "d0");
+  auto again = manager_->ensure_vmac(vmac);
+  ASSERT_TRUE(again) << again.error();
+  EXPECT_EQ(*again, VmacOutcome::Reused);
+  EXPECT_EQ(conf("ipv4", "d0", "arp_ignore"), 1);
+}
+
+TEST_F(VmacTest, AnotherLinkOfThatNameIsRefusedAndLeftAlone) {
+  ASSERT_TRUE(NetnsScope::run("ip link add vrrp.51 type veth peer name vrrp.51p"));
+  const auto before = link_facts("vrrp.51");
+  auto made = manager_->ensure_vmac(v4_);
+  ASSERT_FALSE(made);
+  EXPECT_EQ(made.error().code, errc::make_error_code(errc::file_exists));
+  EXPECT_EQ(made.error().text, "vrrp.51 exists and is not a macvlan of d0 with 00:00:5e:00:01:33 (it is a veth)");
+  EXPECT_EQ(link_facts("vrrp.51").line, before.line);
+}
+
+TEST_F(VmacTest, AMacvlanWithAnotherMacOrParentIsRefused) {
+  ASSERT_TRUE(NetnsScope::run("ip link add link d0 name vrrp.51 address 00:00:5e:00:01:34 type macvlan mode private"));
+  auto made = manager_->ensure_vmac(v4_);
+  ASSERT_FALSE(made);
+  EXPECT_EQ(made.error().text,
+            "vrrp.51 exists and is not a macvlan of d0 with 00:00:5e:00:01:33 (its MAC is 00:00:5e:00:01:34)");
+  EXPECT_EQ(link_facts("vrrp.51").mac(), "00:00:5e:00:01:34");
+
+  if (!make_link("d1")) GTEST_SKIP() << "cannot create interface d1";
+  ASSERT_TRUE(NetnsScope::run("ip link del vrrp.51 && ip link add link d1 name vrrp.51 address 00:00:5e:00:01:33 "
+                              "type macvlan mode private"));
+  made = manager_->ensure_vmac(v4_);
+  ASSERT_FALSE(made);
+  EXPECT_EQ(made.error().text, "vrrp.51 exists and is not a macvlan of d0 with 00:00:5e:00:01:33 (it is a macvlan of d1)");
+}
+
+TEST_F(VmacTest, AMissingParentIsAnError) {
+  auto made = manager_->ensure_vmac({.name = "vrrp.51", .parent = "eth9", .vrid = 51});
+  ASSERT_FALSE(made);
+  EXPECT_EQ(made.error().code, errc::make_error_code(errc::no_such_device));
+  EXPECT_EQ(made.error().text, "cannot create vrrp.51 on eth9: No such device");
+  EXPECT_EQ(link_facts("vrrp.51").line, "");
+}
+
+// The link-local addresses of an interface, as `ip -6 -o addr` prints them.
+std::vector<std::string> link_locals(const std::string& device) {
+  return lines_with(output_of("ip -6 -o addr show scope link dev " + device), "inet6");
+}
+
+// d0 with only the link-local address fe80::d0, or none: the kernel adds none of its own to it
+// from now on (which it would do when the veth gets its carrier, at a time of its choosing).
+bool only_link_local(const std::string& address) {
+  return NetnsScope::run("ip link set d0 addrgenmode none && ip -6 addr flush dev d0" +
+                         (address.empty() ? "" : " && ip -6 addr add " + address + " dev d0 nodad"));
+}
+
+TEST_F(VmacTest, AnIpv6VmacGetsTheParentsLinkLocalAddressWithoutDad) {
+  ASSERT_TRUE(only_link_local("fe80::d0/64"));
+  auto made = manager_->ensure_vmac(v6_);
+  ASSERT_TRUE(made) << made.error();
+  const auto facts = link_facts("vrrp.51");
+  EXPECT_EQ(facts.mac(), "00:00:5e:00:02:33");
+  EXPECT_EQ(facts.macvlan_mode(), "private");
+  EXPECT_EQ(facts.addrgenmode(), "none");
+  // That one alone (none made from the VMAC), usable at once.
+  EXPECT_EQ(link_locals("vrrp.51"), std::vector<std::string>{"vrrp.51    inet6 fe80::d0/64 scope link nodad "});
+  EXPECT_EQ(conf("ipv6", "vrrp.51", "disable_ipv6"), 0);
+  EXPECT_EQ(conf("ipv4", "vrrp.51", "arp_ignore"), 1);
+  EXPECT_EQ(conf("ipv4", "d0", "arp_ignore"), 0);  // no IPv4 VIPs on it: the parent keeps answering ARP
+  EXPECT_EQ(*manager_->ensure_vmac(v6_), VmacOutcome::Reused);
+  EXPECT_EQ(link_locals("vrrp.51").size(), 1u);
+}
+
+TEST_F(VmacTest, WithoutOneOnTheParentTheLinkLocalAddressComesFromTheParentsMac) {
+  ASSERT_TRUE(only_link_local(""));
+  ASSERT_TRUE(NetnsScope::run("ip link set d0 address 02:11:22:33:44:55"));
+  ASSERT_TRUE(manager_->ensure_vmac(v6_));
+  EXPECT_EQ(link_locals("vrrp.51"),
+            std::vector<std::string>{"vrrp.51    inet6 fe80::11:22ff:fe33:4455/64 scope link nodad "});
+}
+
+TEST_F(VmacTest, TheLinkLocalAddressAskedForReplacesAnotherOne) {
+  ASSERT_TRUE(only_link_local("fe80::d0/64"));
+  ASSERT_TRUE(manager_->ensure_vmac(v6_));
+  ASSERT_EQ(link_locals("vrrp.51"), std::vector<std::string>{"vrrp.51    inet6 fe80::d0/64 scope link nodad "});
+  Vmac vmac = v6_;
+  vmac.link_local = address("fe80::51");
+  ASSERT_TRUE(manager_->ensure_vmac(vmac));
+  EXPECT_EQ(link_locals("vrrp.51"), std::vector<std::string>{"vrrp.51    inet6 fe80::51/64 scope link nodad "});
+}
+
+TEST_F(VmacTest, RemovesItAndPutsTheParentsArpSettingsBack) {
+  ASSERT_TRUE(set_conf("ipv4", "d0", "arp_filter", 1));  // already as the vmac needs: stays
+  ASSERT_TRUE(manager_->ensure_vmac(v4_));
+  auto removed = manager_->remove_vmac("vrrp.51");
+  ASSERT_TRUE(removed) << removed.error();
+  EXPECT_EQ(link_facts("vrrp.51").line, "");
+  EXPECT_EQ(conf("ipv4", "d0", "arp_ignore"), 0);
+  EXPECT_EQ(conf("ipv4", "d0", "arp_filter"), 1);
+  auto again = manager_->remove_vmac("vrrp.51");
+  EXPECT_TRUE(again) << again.error();
+}
+
+TEST_F(VmacTest, TheParentKeepsItsArpSettingsWhileAnotherVmacIsOnIt) {
+  ASSERT_TRUE(manager_->ensure_vmac(v4_));
+  ASSERT_TRUE(manager_->ensure_vmac({.name = "vrrp.52", .parent = "d0", .vrid = 52}));
+  ASSERT_TRUE(manager_->remove_vmac("vrrp.51"));
+  EXPECT_EQ(conf("ipv4", "d0", "arp_ignore"), 1);
+  ASSERT_TRUE(manager_->remove_vmac("vrrp.52"));
+  EXPECT_EQ(conf("ipv4", "d0", "arp_ignore"), 0);
+}
+
+TEST_F(VmacTest, RemoveLeavesAnInterfaceThatIsNotAMacvlan) {
+  auto removed = manager_->remove_vmac("d0");
+  ASSERT_FALSE(removed);
+  EXPECT_EQ(removed.error().text, "will not remove d0: it is a veth, not a macvlan");
+  EXPECT_NE(link_facts("d0").line, "");
+}
+
+TEST(VmacOf, NamesItAfterTheVridUnlessToldAndTakesALinkLocalSource) {
+  model::VrrpInstance instance{.name = "vi", .interface = "eth0", .vrid = 51};
+  EXPECT_EQ(vmac_of(instance), (Vmac{.name = "vrrp.51", .parent = "eth0", .vrid = 51}));
+  instance.vmac_name = "vmac0";
+  instance.family = model::Family::V6;
+  instance.unicast_source = address("2001:db8::1");  // not link-local: not for the vmac
+  EXPECT_EQ(vmac_of(instance),
+            (Vmac{.name = "vmac0", .parent = "eth0", .vrid = 51, .family = model::Family::V6}));
+  instance.unicast_source = address("fe80::1");
+  EXPECT_EQ(vmac_of(instance).link_local, address("fe80::1"));
 }
 
 // ---------------------------------------------------------------------------------------

@@ -32,6 +32,25 @@ std::ostream& operator<<(std::ostream& out, const NetlinkError& error);
 template <class T>
 using NetlinkResult = boost::system::result<T, NetlinkError>;
 
+// The interface of an instance with use_vmac: a macvlan on the instance's interface with the
+// virtual router's MAC, so that the VIPs a master holds on it answer with a MAC that moves
+// with them (neighbours' caches and switches' tables need no update on a failover).
+struct Vmac {
+  std::string name;    // vmac_name; vrrp.<vrid> when the instance names none
+  std::string parent;  // the instance's interface
+  std::uint8_t vrid = 0;
+  // Its MAC (RFC 5798 7.3): 00:00:5e:00:01:<vrid> for V4, 00:00:5e:00:02:<vrid> for V6.
+  model::Family family = model::Family::V4;
+  // V6: the link-local address it gets, which VRRPv3 adverts over IPv6 must come from. The
+  // instance's unicast_source when that is link-local; unset: the parent's link-local
+  // address, or without one the EUI-64 address of the parent's MAC (as keepalived).
+  std::optional<model::IpAddress> link_local;
+  bool operator==(const Vmac&) const = default;
+};
+Vmac vmac_of(const model::VrrpInstance& instance);
+
+enum class VmacOutcome : std::uint8_t { Created, Reused };
+
 // The VIPs and virtual routes of the VRRP instances on their interfaces. Every change is
 // idempotent, so a master can re-assert its addresses (and a backup release them) without
 // first asking what is there:
@@ -65,6 +84,34 @@ class AddressManager {
   NetlinkResult<void> remove_route(const model::VirtualRoute& route, const std::string& default_device);
   // Whether that route (destination, table, metric, device, gateway) is in the kernel.
   NetlinkResult<bool> has_route(const model::VirtualRoute& route, const std::string& default_device);
+
+  // Makes the vmac what keepalived makes it, creating it or reusing one already there (from a
+  // run that did not remove it); calling it again changes nothing:
+  // - a macvlan in private mode: the master's adverts come from the same VMAC, and the
+  //   default vepa mode would drop frames whose source is the macvlan's own MAC. In the
+  //   parent's interface group (firewall rules on the group keep matching); on a parent that
+  //   is itself a macvlan, the kernel puts it on that macvlan's lower interface.
+  // - addrgenmode none (no link-local address from the VMAC, RFC 5798 7.4), then up. It stays
+  //   up whatever the instance's state, as keepalived: a backup receives adverts on it.
+  // - V4, in /proc/sys/net/ipv4/conf (this network namespace's): on the vmac arp_ignore=1
+  //   (no ARP answer with the VMAC for the parent's addresses), accept_local=1 (adverts from
+  //   our own addresses: another instance of this host), rp_filter=0 (adverts reach it while
+  //   it has no address), promote_secondaries=1 (removing one VIP keeps the others of its
+  //   subnet); IPv6 disabled on it. On the parent (its lower interface, for a macvlan parent)
+  //   arp_ignore=1 and arp_filter=1: only the vmac answers ARP for the VIPs. The kernel uses
+  //   the larger of conf/all/rp_filter and the interface's, so a non-zero all is first copied
+  //   to default and to every interface below it, then set to 0: no other interface changes.
+  // - V6: arp_ignore=1 on the vmac; its link-local address (see Vmac), nodad.
+  // A link of that name that is not a macvlan of the parent with that MAC is an error
+  // (EEXIST), never changed; a missing parent is ENODEV.
+  NetlinkResult<VmacOutcome> ensure_vmac(const Vmac& vmac);
+  // Deletes the macvlan `name`; one that is not there is fine, an interface of that name that
+  // is not a macvlan is an error and stays. Once the last IPv4 vmac on a parent is gone, the
+  // parent's arp_ignore and arp_filter get their values from before ensure_vmac() back (and
+  // conf/all/rp_filter and what was raised with it, once the last in the namespace is gone),
+  // where they still hold what ensure_vmac() set. What this manager changed is known to it
+  // alone: one manager should make and remove all the vmacs of a process.
+  NetlinkResult<void> remove_vmac(const std::string& name);
 
   struct Impl;  // the socket and its callbacks (addresses.cpp)
 

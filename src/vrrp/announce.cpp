@@ -11,6 +11,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <utility>
@@ -25,9 +26,18 @@ namespace {
 
 constexpr std::uint16_t kEtherArp = 0x0806, kEtherIpv6 = 0x86DD;
 constexpr std::uint8_t kIcmpv6 = 58, kNeighbourSolicitation = 135, kNeighbourAdvert = 136;
-constexpr std::uint8_t kTargetLinkLayer = 2;  // RFC 4861 4.6.1 option type
+constexpr std::uint8_t kSourceLinkLayer = 1, kTargetLinkLayer = 2;  // RFC 4861 4.6.1 option types
 constexpr std::size_t kEthernet = 14, kIpv6Header = 40, kArp = 28, kNdMessage = 24;
 constexpr Mac kBroadcast = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+
+// The signature (announce.hpp): the magic and layout version, then VRID and priority.
+constexpr std::array<std::uint8_t, 4> kMagic = {'L', 'V', 'S', 'D'};
+constexpr std::uint8_t kSignatureVersion = 1;
+constexpr std::size_t kEthernetMinimum = 60;                // without FCS
+constexpr std::size_t kArpSignature = 4 + 1 + 1 + 1 + 4;    // after the ARP message
+constexpr std::uint8_t kSignatureOption = 253;              // RFC 4727: experimental
+constexpr std::size_t kSignatureOptionSize = 32;            // 4 units of 8 bytes
+constexpr std::size_t kSignatureOptionAddress = 16;         // where the address starts in it
 
 void put16(std::vector<std::uint8_t>& out, std::uint16_t v) {
   out.push_back(static_cast<std::uint8_t>(v >> 8));
@@ -60,10 +70,27 @@ void require(const IpAddress& address, Family family, const char* what) {
     throw std::invalid_argument(fmt::format("{} {} is not {}", what, address.to_string(), model::to_string(family)));
 }
 
-std::vector<std::uint8_t> arp(const Mac& mac, const IpAddress& sender, const IpAddress& vip) {
+void put_signature_head(std::vector<std::uint8_t>& out, const Signature& s) {
+  put(out, kMagic, kMagic.size());
+  out.push_back(kSignatureVersion);
+  out.push_back(s.vrid);
+  out.push_back(s.priority);
+}
+
+// The magic, a version we know, then VRID and priority; `at` is where the magic starts.
+std::optional<Signature> signature_head(std::span<const std::uint8_t> p, std::size_t at) {
+  if (!std::equal(kMagic.begin(), kMagic.end(), p.begin() + static_cast<std::ptrdiff_t>(at)) ||
+      p[at + 4] != kSignatureVersion)
+    return std::nullopt;
+  return Signature{.vrid = p[at + 5], .priority = p[at + 6], .primary = {}};
+}
+
+std::vector<std::uint8_t> arp(const Mac& mac, const IpAddress& sender, const IpAddress& vip,
+                              const std::optional<Signature>& signature) {
   require(vip, Family::V4, "ARP target");
+  if (signature) require(signature->primary, Family::V4, "signature primary");
   std::vector<std::uint8_t> f;
-  f.reserve(kEthernet + kArp);
+  f.reserve(kEthernetMinimum);
   put(f, kBroadcast, 6);
   put(f, mac, 6);
   put16(f, kEtherArp);
@@ -76,7 +103,23 @@ std::vector<std::uint8_t> arp(const Mac& mac, const IpAddress& sender, const IpA
   put(f, sender.bytes(), 4);
   put(f, Mac{}, 6);
   put(f, vip.bytes(), 4);
+  if (signature) {
+    put_signature_head(f, *signature);
+    put(f, signature->primary.bytes(), 4);
+    f.resize(kEthernetMinimum);
+  }
   return f;
+}
+
+void put_signature_option(std::vector<std::uint8_t>& icmp, const std::optional<Signature>& signature) {
+  if (!signature) return;
+  require(signature->primary, Family::V6, "signature primary");
+  const std::size_t at = icmp.size();
+  icmp.push_back(kSignatureOption);
+  icmp.push_back(kSignatureOptionSize / 8);
+  put_signature_head(icmp, *signature);
+  icmp.resize(at + kSignatureOptionAddress);
+  put(icmp, signature->primary.bytes(), 16);
 }
 
 // Ethernet and IPv6 headers, then `icmp` with its checksum filled in.
@@ -101,15 +144,24 @@ std::vector<std::uint8_t> icmpv6_frame(const Mac& destination_mac, const Mac& ma
   return f;
 }
 
-// RFC 2464 7: 33:33 and the last four bytes of the group.
+boost::system::error_code system_error(int error) { return {error, boost::system::system_category()}; }
+
+}  // namespace
+
+std::string to_string(const Signature& s) {
+  return fmt::format("VRID {}, priority {}, primary {}", s.vrid, s.priority, s.primary.to_string());
+}
+
 Mac multicast_mac(const IpAddress& group) {
   const auto& b = group.bytes();
   return {0x33, 0x33, b[12], b[13], b[14], b[15]};
 }
 
-boost::system::error_code system_error(int error) { return {error, boost::system::system_category()}; }
-
-}  // namespace
+IpAddress solicited_node_group(const IpAddress& address) {
+  std::array<std::uint8_t, 16> g = {0xff, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x01, 0xff};
+  std::copy_n(address.bytes().begin() + 13, 3, g.begin() + 13);
+  return IpAddress::v6(g);
+}
 
 std::string to_string(const Mac& m) {
   return fmt::format("{:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}", m[0], m[1], m[2], m[3], m[4], m[5]);
@@ -119,11 +171,17 @@ Mac virtual_mac(std::uint8_t vrid, Family family) {
   return {0x00, 0x00, 0x5e, 0x00, static_cast<std::uint8_t>(family == Family::V4 ? 0x01 : 0x02), vrid};
 }
 
-std::vector<std::uint8_t> gratuitous_arp(const Mac& mac, const IpAddress& vip) { return arp(mac, vip, vip); }
+std::vector<std::uint8_t> gratuitous_arp(const Mac& mac, const IpAddress& vip,
+                                         const std::optional<Signature>& signature) {
+  return arp(mac, vip, vip, signature);
+}
 
-std::vector<std::uint8_t> arp_probe(const Mac& mac, const IpAddress& vip) { return arp(mac, IpAddress(), vip); }
+std::vector<std::uint8_t> arp_probe(const Mac& mac, const IpAddress& vip, const std::optional<Signature>& signature) {
+  return arp(mac, IpAddress(), vip, signature);
+}
 
-std::vector<std::uint8_t> unsolicited_na(const Mac& mac, const IpAddress& source, const IpAddress& vip) {
+std::vector<std::uint8_t> unsolicited_na(const Mac& mac, const IpAddress& source, const IpAddress& vip,
+                                         const std::optional<Signature>& signature) {
   require(vip, Family::V6, "NA target");
   require(source, Family::V6, "NA source");
   std::vector<std::uint8_t> icmp = {kNeighbourAdvert, 0, 0, 0, 0x20, 0, 0, 0};  // Override only
@@ -131,18 +189,18 @@ std::vector<std::uint8_t> unsolicited_na(const Mac& mac, const IpAddress& source
   icmp.push_back(kTargetLinkLayer);
   icmp.push_back(1);  // in units of 8 bytes
   put(icmp, mac, 6);
+  put_signature_option(icmp, signature);
   const IpAddress all_nodes = *IpAddress::parse("ff02::1");
   return icmpv6_frame(multicast_mac(all_nodes), mac, source, all_nodes, std::move(icmp));
 }
 
-std::vector<std::uint8_t> neighbour_probe(const Mac& mac, const IpAddress& vip) {
+std::vector<std::uint8_t> neighbour_probe(const Mac& mac, const IpAddress& vip,
+                                          const std::optional<Signature>& signature) {
   require(vip, Family::V6, "NS target");
   std::vector<std::uint8_t> icmp = {kNeighbourSolicitation, 0, 0, 0, 0, 0, 0, 0};
   put(icmp, vip.bytes(), 16);
-  // The solicited-node group: ff02::1:ff and the last three bytes of the address.
-  std::array<std::uint8_t, 16> g = {0xff, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x01, 0xff};
-  std::copy_n(vip.bytes().begin() + 13, 3, g.begin() + 13);
-  const IpAddress group_address = IpAddress::v6(g);
+  put_signature_option(icmp, signature);
+  const IpAddress group_address = solicited_node_group(vip);
   return icmpv6_frame(multicast_mac(group_address), mac, IpAddress::v6({}), group_address, std::move(icmp));
 }
 
@@ -166,36 +224,101 @@ std::optional<ArpMessage> parse_arp(std::span<const std::uint8_t> frame) {
   if (frame.size() < kEthernet + kArp || get16(frame, 12) != kEtherArp) return std::nullopt;
   const auto a = frame.subspan(kEthernet);
   if (get16(a, 0) != ARPHRD_ETHER || get16(a, 2) != ETHERTYPE_IP || a[4] != 6 || a[5] != 4) return std::nullopt;
-  return ArpMessage{.op = get16(a, 6), .sender_mac = mac_at(a, 8), .sender_ip = v4_at(a, 14),
-                    .target_mac = mac_at(a, 18), .target_ip = v4_at(a, 24)};
+  ArpMessage m{.op = get16(a, 6), .sender_mac = mac_at(a, 8), .sender_ip = v4_at(a, 14),
+               .target_mac = mac_at(a, 18), .target_ip = v4_at(a, 24), .signature = std::nullopt};
+  if (a.size() >= kArp + kArpSignature) {
+    m.signature = signature_head(a, kArp);
+    if (m.signature) m.signature->primary = v4_at(a, kArp + 7);
+  }
+  return m;
 }
 
-std::optional<NeighbourAdvert> parse_na(std::span<const std::uint8_t> frame) {
+namespace {
+
+// An ND message's addresses and its ICMPv6 part, once RFC 4861 7.1's checks common to
+// solicitations and advertisements pass: no extension header, hop limit 255, code 0, at
+// least 24 bytes, a valid checksum, a target that is not multicast.
+struct NdMessage {
+  IpAddress source;
+  IpAddress destination;
+  std::span<const std::uint8_t> icmp;
+  IpAddress target;
+};
+
+std::optional<NdMessage> nd_message(std::span<const std::uint8_t> frame, std::uint8_t type) {
   if (frame.size() < kEthernet + kIpv6Header + kNdMessage || get16(frame, 12) != kEtherIpv6) return std::nullopt;
   const auto ip = frame.subspan(kEthernet);
   const std::size_t length = get16(ip, 4);
   if (ip[0] >> 4 != 6 || ip[6] != kIcmpv6 || ip[7] != 255 || length < kNdMessage || kIpv6Header + length > ip.size())
     return std::nullopt;
-  const auto icmp = ip.subspan(kIpv6Header, length);
-  NeighbourAdvert na;
-  na.source = v6_at(ip, 8);
-  na.destination = v6_at(ip, 24);
-  if (icmp[0] != kNeighbourAdvert || icmp[1] != 0 || icmpv6_checksum(na.source, na.destination, icmp) != 0)
-    return std::nullopt;
-  na.ethernet_source = mac_at(frame, 6);
-  na.router = (icmp[4] & 0x80) != 0;
-  na.solicited = (icmp[4] & 0x40) != 0;
-  na.override_flag = (icmp[4] & 0x20) != 0;
-  na.target = v6_at(icmp, 8);
-  if (na.target.is_multicast()) return std::nullopt;
+  NdMessage m{.source = v6_at(ip, 8), .destination = v6_at(ip, 24), .icmp = ip.subspan(kIpv6Header, length), .target = {}};
+  if (m.icmp[0] != type || m.icmp[1] != 0 || icmpv6_checksum(m.source, m.destination, m.icmp) != 0) return std::nullopt;
+  m.target = v6_at(m.icmp, 8);
+  if (m.target.is_multicast()) return std::nullopt;
+  return m;
+}
+
+// ff02::1:ff00:0/104.
+bool is_solicited_node_group(const IpAddress& address) {
+  const std::array<std::uint8_t, 13> prefix = {0xff, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x01, 0xff};
+  return address.is_v6() && std::equal(prefix.begin(), prefix.end(), address.bytes().begin());
+}
+
+struct NdOptions {
+  std::optional<Mac> source_mac;
+  std::optional<Mac> target_mac;
+  std::optional<Signature> signature;
+};
+
+// The options after the 24-byte message; nullopt when one has length 0 or runs past the end.
+std::optional<NdOptions> nd_options(std::span<const std::uint8_t> icmp) {
+  NdOptions o;
   for (std::size_t at = kNdMessage; at < icmp.size();) {
     if (icmp.size() - at < 2 || icmp[at + 1] == 0) return std::nullopt;
     const std::size_t size = icmp[at + 1] * 8u;
     if (icmp.size() - at < size) return std::nullopt;
-    if (icmp[at] == kTargetLinkLayer && size >= 8) na.target_mac = mac_at(icmp, at + 2);
+    if (icmp[at] == kSourceLinkLayer && size >= 8) o.source_mac = mac_at(icmp, at + 2);
+    if (icmp[at] == kTargetLinkLayer && size >= 8) o.target_mac = mac_at(icmp, at + 2);
+    if (icmp[at] == kSignatureOption && size == kSignatureOptionSize) {
+      o.signature = signature_head(icmp, at + 2);
+      if (o.signature) o.signature->primary = v6_at(icmp, at + kSignatureOptionAddress);
+    }
     at += size;
   }
-  return na;
+  return o;
+}
+
+}  // namespace
+
+std::optional<NeighbourAdvert> parse_na(std::span<const std::uint8_t> frame) {
+  const auto m = nd_message(frame, kNeighbourAdvert);
+  if (!m) return std::nullopt;
+  const auto options = nd_options(m->icmp);
+  if (!options) return std::nullopt;
+  return NeighbourAdvert{.ethernet_source = mac_at(frame, 6),
+                         .source = m->source,
+                         .destination = m->destination,
+                         .target = m->target,
+                         .router = (m->icmp[4] & 0x80) != 0,
+                         .solicited = (m->icmp[4] & 0x40) != 0,
+                         .override_flag = (m->icmp[4] & 0x20) != 0,
+                         .target_mac = options->target_mac,
+                         .signature = options->signature};
+}
+
+std::optional<NeighbourSolicitation> parse_ns(std::span<const std::uint8_t> frame) {
+  const auto m = nd_message(frame, kNeighbourSolicitation);
+  if (!m) return std::nullopt;
+  const auto options = nd_options(m->icmp);
+  if (!options) return std::nullopt;
+  if (m->source.is_unspecified() && (!is_solicited_node_group(m->destination) || options->source_mac))
+    return std::nullopt;
+  return NeighbourSolicitation{.ethernet_source = mac_at(frame, 6),
+                               .source = m->source,
+                               .destination = m->destination,
+                               .target = m->target,
+                               .source_mac = options->source_mac,
+                               .signature = options->signature};
 }
 
 boost::system::result<Announcer, std::string> Announcer::open(const std::string& interface, std::optional<Mac> mac) {
@@ -233,6 +356,7 @@ Announcer::Announcer(Announcer&& other) noexcept
       interface_(std::move(other.interface_)),
       ifindex_(other.ifindex_),
       mac_(other.mac_),
+      signature_(std::move(other.signature_)),
       sent_(other.sent_),
       send_errors_(other.send_errors_) {}
 
@@ -243,6 +367,7 @@ Announcer& Announcer::operator=(Announcer&& other) noexcept {
     interface_ = std::move(other.interface_);
     ifindex_ = other.ifindex_;
     mac_ = other.mac_;
+    signature_ = std::move(other.signature_);
     sent_ = other.sent_;
     send_errors_ = other.send_errors_;
   }
@@ -250,15 +375,15 @@ Announcer& Announcer::operator=(Announcer&& other) noexcept {
 }
 
 boost::system::error_code Announcer::announce(const IpAddress& vip) {
-  if (vip.is_v4()) return send(gratuitous_arp(mac_, vip));
+  if (vip.is_v4()) return send(gratuitous_arp(mac_, vip, signature_));
   // Looked up each time: the link-local address can come and go with the link.
   const auto source = interface_address(interface_, Family::V6);
   if (!source) return make_error_code(boost::system::errc::address_not_available);
-  return send(unsolicited_na(mac_, *source, vip));
+  return send(unsolicited_na(mac_, *source, vip, signature_));
 }
 
 boost::system::error_code Announcer::probe(const IpAddress& vip) {
-  return send(vip.is_v4() ? arp_probe(mac_, vip) : neighbour_probe(mac_, vip));
+  return send(vip.is_v4() ? arp_probe(mac_, vip, signature_) : neighbour_probe(mac_, vip, signature_));
 }
 
 boost::system::error_code Announcer::send(std::span<const std::uint8_t> frame) {

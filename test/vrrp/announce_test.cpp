@@ -65,6 +65,61 @@ const Bytes kNeighbourProbe = {
     0x20, 0x01, 0x0d, 0xb8, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01, 0x00,
 };
 
+const Signature kSignature4{.vrid = 51, .priority = 200, .primary = ip("192.0.2.1")};
+const Signature kSignature6{.vrid = 51, .priority = 200, .primary = ip("fe80::1")};
+
+Bytes concat(Bytes a, const Bytes& b) {
+  a.insert(a.end(), b.begin(), b.end());
+  return a;
+}
+
+// The ARP frames padded to 60 bytes with the signature in the padding.
+const Bytes kArpSignature = {
+    0x4c, 0x56, 0x53, 0x44, 0x01, 0x33, 0xc8,  // "LVSD", version 1, VRID 51, priority 200
+    0xc0, 0x00, 0x02, 0x01,                    // primary 192.0.2.1
+    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,  // to 60 bytes
+};
+const Bytes kSignedGratuitousArp = concat(kGratuitousArp, kArpSignature);
+const Bytes kSignedArpProbe = concat(kArpProbe, kArpSignature);
+
+// Option 253, 4 units of 8 bytes: "LVSD", version 1, VRID 51, priority 200, 7 zeros, fe80::1.
+const Bytes kNdSignature = {
+    0xfd, 0x04, 0x4c, 0x56, 0x53, 0x44, 0x01, 0x33, 0xc8, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+    0xfe, 0x80, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01,
+};
+
+// kUnsolicitedNa and kNeighbourProbe with the option: payload length and checksum change
+// (computed apart, as above).
+const Bytes kSignedUnsolicitedNa = [] {
+  Bytes f = concat(kUnsolicitedNa, kNdSignature);
+  f[19] = 0x40;  // 64 bytes
+  f[56] = 0xc2;
+  f[57] = 0xee;
+  return f;
+}();
+const Bytes kSignedNeighbourProbe = [] {
+  Bytes f = concat(kNeighbourProbe, kNdSignature);
+  f[19] = 0x38;  // 56 bytes
+  f[56] = 0xe6;
+  f[57] = 0x79;
+  return f;
+}();
+
+// The addresses, payload length and checksum of an ND frame set anew, so that only what a
+// test changed in its ICMPv6 part is wrong.
+Bytes resealed(Bytes frame, const IpAddress& source, const IpAddress& destination) {
+  std::copy_n(source.bytes().begin(), 16, frame.begin() + 22);
+  std::copy_n(destination.bytes().begin(), 16, frame.begin() + 38);
+  const std::size_t length = frame.size() - 54;
+  frame[18] = static_cast<std::uint8_t>(length >> 8);
+  frame[19] = static_cast<std::uint8_t>(length);
+  frame[56] = frame[57] = 0;
+  const std::uint16_t sum = icmpv6_checksum(source, destination, std::span(frame).subspan(54));
+  frame[56] = static_cast<std::uint8_t>(sum >> 8);
+  frame[57] = static_cast<std::uint8_t>(sum);
+  return frame;
+}
+
 TEST(AnnounceFrames, GratuitousArpIsABroadcastRequestFromAndForTheVip) {
   EXPECT_EQ(gratuitous_arp(kMac, ip("192.0.2.10")), kGratuitousArp);
 }
@@ -96,6 +151,37 @@ TEST(AnnounceFrames, AnAddressOfTheWrongFamilyIsAProgrammerError) {
   EXPECT_THROW(neighbour_probe(kMac, ip("10.0.0.1")), std::invalid_argument);
 }
 
+TEST(AnnounceFrames, SignedArpFramesCarryTheSignatureInTheirPadding) {
+  EXPECT_EQ(gratuitous_arp(kMac, ip("192.0.2.10"), kSignature4), kSignedGratuitousArp);
+  EXPECT_EQ(arp_probe(kMac, ip("192.0.2.10"), kSignature4), kSignedArpProbe);
+  EXPECT_EQ(kSignedArpProbe.size(), 60u);
+}
+
+TEST(AnnounceFrames, SignedNdFramesCarryTheSignatureAsAnExperimentalOption) {
+  EXPECT_EQ(unsolicited_na(kMac, ip("fe80::1"), ip("2001:db8::100"), kSignature6), kSignedUnsolicitedNa);
+  EXPECT_EQ(neighbour_probe(kMac, ip("2001:db8::100"), kSignature6), kSignedNeighbourProbe);
+}
+
+TEST(AnnounceFrames, ASignatureOfTheWrongFamilyIsAProgrammerError) {
+  try {
+    arp_probe(kMac, ip("192.0.2.10"), kSignature6);
+    FAIL() << "no exception";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_STREQ(e.what(), "signature primary fe80::1 is not IPv4");
+  }
+  EXPECT_THROW(neighbour_probe(kMac, ip("2001:db8::100"), kSignature4), std::invalid_argument);
+  EXPECT_THROW(unsolicited_na(kMac, ip("fe80::1"), ip("2001:db8::100"), kSignature4), std::invalid_argument);
+}
+
+TEST(AnnounceFrames, SolicitedNodeGroupAndItsMac) {
+  EXPECT_EQ(solicited_node_group(ip("2001:db8::12:3456")), ip("ff02::1:ff12:3456"));
+  EXPECT_EQ(multicast_mac(ip("ff02::1:ff12:3456")), (Mac{0x33, 0x33, 0xff, 0x12, 0x34, 0x56}));
+}
+
+TEST(AnnounceFrames, SignatureInWords) {
+  EXPECT_EQ(to_string(kSignature4), "VRID 51, priority 200, primary 192.0.2.1");
+}
+
 TEST(ParseArp, ReadsAGratuitousRequest) {
   EXPECT_EQ(parse_arp(kGratuitousArp), (ArpMessage{.op = 1, .sender_mac = kMac, .sender_ip = ip("192.0.2.10"),
                                                    .target_mac = {}, .target_ip = ip("192.0.2.10")}));
@@ -125,6 +211,33 @@ TEST(ParseArp, RefusesOtherFrames) {
   EXPECT_FALSE(parse_arp(other));
 }
 
+TEST(ParseArp, ReadsTheSignature) {
+  auto m = parse_arp(kSignedGratuitousArp);
+  ASSERT_TRUE(m);
+  EXPECT_EQ(m->signature, kSignature4);
+  EXPECT_EQ(m->sender_ip, ip("192.0.2.10"));
+  m = parse_arp(arp_probe(kPeerMac, ip("10.0.0.7"), Signature{.vrid = 7, .priority = 1, .primary = ip("10.0.0.2")}));
+  ASSERT_TRUE(m);
+  EXPECT_EQ(m->signature, (Signature{.vrid = 7, .priority = 1, .primary = ip("10.0.0.2")}));
+  EXPECT_EQ(m->sender_mac, kPeerMac);
+}
+
+TEST(ParseArp, PaddingThatIsNoSignatureGivesNone) {
+  EXPECT_EQ(parse_arp(kGratuitousArp)->signature, std::nullopt);  // 42 bytes: no padding at all
+  auto zeros = kGratuitousArp;
+  zeros.resize(60);  // as a driver pads it
+  EXPECT_EQ(parse_arp(zeros)->signature, std::nullopt);
+  auto junk = kSignedGratuitousArp;
+  junk[43] = 'X';  // "LXSD"
+  EXPECT_EQ(parse_arp(junk)->signature, std::nullopt);
+  auto later = kSignedGratuitousArp;
+  later[46] = 2;  // a version we do not know
+  EXPECT_EQ(parse_arp(later)->signature, std::nullopt);
+  // Cut before the end of the primary address.
+  EXPECT_EQ(parse_arp(std::span(kSignedGratuitousArp).first(52))->signature, std::nullopt);
+  EXPECT_EQ(parse_arp(std::span(kSignedGratuitousArp).first(53))->signature, kSignature4);
+}
+
 TEST(ParseNa, ReadsAnUnsolicitedAdvert) {
   EXPECT_EQ(parse_na(kUnsolicitedNa),
             (NeighbourAdvert{.ethernet_source = kMac, .source = ip("fe80::1"), .destination = ip("ff02::1"),
@@ -143,6 +256,55 @@ TEST(ParseNa, RefusesWhatRfc4861SaysToDrop) {
   EXPECT_FALSE(parse_na(unsolicited_na(kMac, ip("fe80::1"), ip("ff02::5"))));          // multicast target
   EXPECT_FALSE(parse_na(kNeighbourProbe));                                             // a solicitation
   EXPECT_FALSE(parse_na(kGratuitousArp));
+}
+
+TEST(ParseNa, ReadsTheSignatureAndStillTheTargetAddress) {
+  const auto na = parse_na(kSignedUnsolicitedNa);
+  ASSERT_TRUE(na);
+  EXPECT_EQ(na->signature, kSignature6);
+  EXPECT_EQ(na->target_mac, kMac);
+  EXPECT_EQ(parse_na(kUnsolicitedNa)->signature, std::nullopt);
+  auto other = kSignedUnsolicitedNa;
+  other[89] = 'X';  // "LXSD": an experimental option of someone else's, skipped
+  const auto foreign = parse_na(resealed(other, ip("fe80::1"), ip("ff02::1")));
+  ASSERT_TRUE(foreign);
+  EXPECT_EQ(foreign->signature, std::nullopt);
+  EXPECT_EQ(foreign->target_mac, kMac);
+}
+
+TEST(ParseNs, ReadsADadProbe) {
+  EXPECT_EQ(parse_ns(kNeighbourProbe),
+            (NeighbourSolicitation{.ethernet_source = kMac, .source = ip("::"), .destination = ip("ff02::1:ff00:100"),
+                                   .target = ip("2001:db8::100"), .source_mac = std::nullopt,
+                                   .signature = std::nullopt}));
+  const auto signed_probe = parse_ns(kSignedNeighbourProbe);
+  ASSERT_TRUE(signed_probe);
+  EXPECT_EQ(signed_probe->signature, kSignature6);
+  EXPECT_EQ(signed_probe->target, ip("2001:db8::100"));
+}
+
+TEST(ParseNs, RefusesWhatRfc4861SaysToDrop) {
+  // Resealed unchanged: still a probe (the helper is right).
+  EXPECT_TRUE(parse_ns(resealed(kNeighbourProbe, ip("::"), ip("ff02::1:ff00:100"))));
+  // From ::, to a group that is not a solicited-node one.
+  EXPECT_FALSE(parse_ns(resealed(kNeighbourProbe, ip("::"), ip("ff02::1"))));
+  // From ::, with a source link-layer address option.
+  const Bytes source_option = {0x01, 0x01, 0x02, 0x00, 0x00, 0x00, 0x00, 0x01};
+  EXPECT_FALSE(parse_ns(resealed(concat(kNeighbourProbe, source_option), ip("::"), ip("ff02::1:ff00:100"))));
+  // The same from an address: a plain solicitation, and the option is read.
+  const auto from_address =
+      parse_ns(resealed(concat(kNeighbourProbe, source_option), ip("2001:db8::1"), ip("ff02::1:ff00:100")));
+  ASSERT_TRUE(from_address);
+  EXPECT_EQ(from_address->source_mac, kMac);
+  EXPECT_EQ(from_address->source, ip("2001:db8::1"));
+  auto bad = kNeighbourProbe;
+  bad[21] = 64;  // hop limit
+  EXPECT_FALSE(parse_ns(bad));
+  bad = kSignedNeighbourProbe;
+  bad[86] ^= 0x01;  // the signature's priority: the checksum covers it
+  EXPECT_FALSE(parse_ns(bad));
+  EXPECT_FALSE(parse_ns(kUnsolicitedNa));
+  EXPECT_FALSE(parse_ns(kSignedArpProbe));
 }
 
 TEST(Icmpv6Checksum, OfAValidMessageIsZero) {
@@ -291,6 +453,54 @@ TEST_F(AnnounceLink, NeighbourProbeIsAnsweredByTheHolderOfTheVip) {
             (NeighbourAdvert{.ethernet_source = kPeerMac, .source = ip("2001:db8::100"), .destination = ip("ff02::1"),
                              .target = ip("2001:db8::100"), .router = false, .solicited = false,
                              .override_flag = true, .target_mac = kPeerMac}));
+}
+
+// Linux reads the ARP message and skips the ND option it does not know: signed frames do to
+// a plain kernel what unsigned ones do.
+TEST_F(AnnounceLink, SignedGratuitousArpAndNaStillUpdateTheNeighbourEntries) {
+  announcer_->set_signature(Signature{.vrid = 51, .priority = 200, .primary = ip("10.0.0.1")});
+  ASSERT_TRUE(ns_.run("ip neigh replace 10.0.0.100 lladdr 02:00:00:00:00:99 dev v1 nud stale"));
+  Listener listener("v1", ETH_P_ARP);
+  ASSERT_FALSE(announcer_->announce(ip("10.0.0.100")));
+  const auto frame = listener.next([](const Bytes& f) { return from(f, kMac); });
+  ASSERT_TRUE(frame);
+  ASSERT_EQ(frame->size(), 60u);
+  EXPECT_EQ(parse_arp(*frame)->signature, announcer_->signature());
+  EXPECT_TRUE(eventually("ip neigh show 10.0.0.100 dev v1 | grep -q 'lladdr 02:00:00:00:00:01'"));
+
+  announcer_->set_signature(kSignature6);
+  ASSERT_TRUE(ns_.run("ip -6 neigh replace 2001:db8::100 lladdr 02:00:00:00:00:99 dev v1 nud stale"));
+  Listener listener6("v1", ETH_P_IPV6);
+  ASSERT_FALSE(announcer_->announce(ip("2001:db8::100")));
+  const auto na = listener6.next([](const Bytes& f) { return from(f, kMac) && parse_na(f); });
+  ASSERT_TRUE(na);
+  EXPECT_EQ(*na, kSignedUnsolicitedNa);
+  EXPECT_TRUE(eventually("ip -6 neigh show 2001:db8::100 dev v1 | grep -q 'lladdr 02:00:00:00:00:01'"));
+}
+
+TEST_F(AnnounceLink, SignedProbesAreStillAnsweredByTheHolderOfTheVip) {
+  ASSERT_TRUE(ns_.run("ip addr add 10.0.0.100/32 dev v1 && ip addr add 2001:db8::100/128 dev v1 nodad"));
+  Listener listener("v0", ETH_P_ARP);
+  announcer_->set_signature(Signature{.vrid = 51, .priority = 200, .primary = ip("10.0.0.1")});
+  ASSERT_FALSE(announcer_->probe(ip("10.0.0.100")));
+  const auto reply = listener.next([](const Bytes& f) {
+    const auto m = parse_arp(f);
+    return m && m->op == 2;
+  });
+  ASSERT_TRUE(reply);
+  // The kernel's reply carries no signature: only lvsd's own frames do.
+  EXPECT_EQ(parse_arp(*reply), (ArpMessage{.op = 2, .sender_mac = kPeerMac, .sender_ip = ip("10.0.0.100"),
+                                           .target_mac = kMac, .target_ip = ip("0.0.0.0"), .signature = std::nullopt}));
+  Listener listener6("v0", ETH_P_IPV6);
+  announcer_->set_signature(kSignature6);
+  ASSERT_FALSE(announcer_->probe(ip("2001:db8::100")));
+  const auto na = listener6.next([](const Bytes& f) {
+    const auto a = parse_na(f);
+    return a && a->target == ip("2001:db8::100");
+  });
+  ASSERT_TRUE(na);
+  EXPECT_EQ(parse_na(*na)->ethernet_source, kPeerMac);
+  EXPECT_EQ(parse_na(*na)->signature, std::nullopt);
 }
 
 }  // namespace

@@ -88,7 +88,15 @@ Instance::Instance(const model::VrrpInstance& config, model::IpAddress primary)
 }
 
 TimePoint Instance::next_deadline() const {
-  return state_ == State::Backup || state_ == State::Master ? deadline_ : TimePoint::max();
+  if (state_ == State::Master) return deadline_;
+  // A ready held backup waits for hold(false) or an advert, not for a time.
+  if (state_ == State::Backup && !ready_) return deadline_;
+  return TimePoint::max();
+}
+
+bool Instance::ready(TimePoint now) const {
+  if (state_ == State::Master) return true;
+  return state_ == State::Backup && (ready_ || now >= deadline_);
 }
 
 Micros Instance::skew_time() const {
@@ -162,6 +170,7 @@ Output Instance::become_master(TimePoint now) {
   state_ = State::Master;
   deadline_ = now + advert_interval_;
   preempt_at_.reset();
+  ready_ = false;
   ++counters_.became_master;
   return out;
 }
@@ -174,6 +183,7 @@ Output Instance::enter_backup(TimePoint now) {
   state_ = State::Backup;
   master_adver_interval_ = advert_interval_;
   deadline_ = now + master_down_interval();
+  ready_ = false;
   if (preempt_delay_ > Micros{0}) {
     preempt_at_ = now + preempt_delay_;
   } else {
@@ -193,8 +203,23 @@ Output Instance::start(TimePoint now) {
     return out;
   }
   const bool initial_master = initial_master_ && preempt_ && preempt_delay_ == Micros{0};
-  if (effective_priority_ == kOwnerPriority || initial_master) return become_master(now);
+  if (effective_priority_ == kOwnerPriority || initial_master) return master_at_once(now);
   return enter_backup(now);
+}
+
+// Held, the takeover that would not have waited is a backup whose timer has already run out.
+Output Instance::master_at_once(TimePoint now) {
+  if (!held_) return become_master(now);
+  Output out = enter_backup(now);
+  ready_ = true;
+  out.became_ready = true;
+  return out;
+}
+
+// A live master heard: Master_Down_Interval from now, and a held backup is no longer ready.
+void Instance::restart_timer(TimePoint now) {
+  deadline_ = now + master_down_interval();
+  ready_ = false;
 }
 
 // True while a lower-priority master is still to be accepted as if it were a better one.
@@ -233,15 +258,16 @@ Output Instance::receive(const Advert& advert, const model::IpAddress& source, T
 
     case State::Backup:
       if (advert.priority == 0) {
-        // The master is leaving: take over after Skew_Time alone, highest priority first.
-        deadline_ = now + skew_time();
+        // The master is leaving: take over after Skew_Time alone, highest priority first. A
+        // ready held backup has no timer left to shorten.
+        if (!ready_) deadline_ = now + skew_time();
       } else if (!preempts() || advert.priority >= effective_priority_) {
         learn_interval(advert);
-        deadline_ = now + master_down_interval();
+        restart_timer(now);
         preempt_at_.reset();
       } else if (wait_for_preempt_delay(now)) {
         learn_interval(advert);
-        deadline_ = now + master_down_interval();
+        restart_timer(now);
       }
       // Otherwise a lower-priority master is ignored, and the timer makes us take over.
       return out;
@@ -271,8 +297,14 @@ Output Instance::receive(const Advert& advert, const model::IpAddress& source, T
 }
 
 Output Instance::tick(TimePoint now) {
-  if (now < deadline_) return {};
-  if (state_ == State::Backup) return become_master(now);
+  if (now < next_deadline()) return {};
+  if (state_ == State::Backup) {
+    if (!held_) return become_master(now);
+    ready_ = true;
+    Output out;
+    out.became_ready = true;
+    return out;
+  }
   if (state_ == State::Master) {
     Output out;
     send(effective_priority_, out);
@@ -289,8 +321,24 @@ Output Instance::set_fault(bool fault, TimePoint now) {
   if (was == fault || state_ == State::Init) return {};
   if (fault) return stop(State::Fault);
   // Leaving Fault is a restart of the election, as at start(); initial_state does not apply.
-  if (effective_priority_ == kOwnerPriority) return become_master(now);
+  if (effective_priority_ == kOwnerPriority) return master_at_once(now);
   return enter_backup(now);
+}
+
+Output Instance::hold(bool on, TimePoint now) {
+  if (on == held_) return {};
+  held_ = on;
+  if (on || state_ != State::Backup || !ready(now)) return {};
+  return become_master(now);
+}
+
+Output Instance::yield(TimePoint now) {
+  if (state_ != State::Master) return {};
+  Output out;
+  give_up(out);
+  Output backup = enter_backup(now);
+  out.actions.insert(out.actions.end(), backup.actions.begin(), backup.actions.end());
+  return out;
 }
 
 Output Instance::shutdown() {
@@ -301,16 +349,20 @@ Output Instance::shutdown() {
 // Out of the election, into Fault or Init: no timer runs there.
 Output Instance::stop(State to) {
   Output out;
-  if (state_ == State::Master) {
-    // Priority 0 makes the backups take over after Skew_Time instead of Master_Down_Interval.
-    send(0, out);
-    out.actions.push_back(Action::remove_vips());
-  }
+  give_up(out);
   out.actions.push_back(Action::state_change(state_, to));
   state_ = to;
   deadline_ = TimePoint::max();
   preempt_at_.reset();
+  ready_ = false;
   return out;
+}
+
+void Instance::give_up(Output& out) {
+  if (state_ != State::Master) return;
+  // Priority 0 makes the backups take over after Skew_Time instead of Master_Down_Interval.
+  send(0, out);
+  out.actions.push_back(Action::remove_vips());
 }
 
 }  // namespace lvsd::vrrp

@@ -4,17 +4,22 @@
 
 #include <fmt/format.h>
 
+#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 
 #include <algorithm>
 #include <array>
 #include <exception>
 #include <optional>
+#include <set>
 #include <utility>
 
 #include "lvsd/vrrp/addresses.hpp"
 #include "lvsd/vrrp/announce.hpp"
+#include "lvsd/vrrp/conflict.hpp"
 #include "lvsd/vrrp/packet.hpp"
 
 namespace lvsd::vrrp {
@@ -38,7 +43,10 @@ Expect expect_of(const model::VrrpInstance& config) {
 
 // Log lines that a peer (or a broken kernel) could repeat at every advert: one per second per
 // kind, so a misconfigured neighbour at 10 ms cannot flood the journal.
-enum class Noisy : std::uint8_t { SendFailed, AnnounceFailed, AddressMismatch, Count };
+enum class Noisy : std::uint8_t { SendFailed, AnnounceFailed, AddressMismatch, ReceiveFailed, Count };
+
+// How long a claim must outlive an ordinary handover to be a conflict (see Impl::suspected).
+constexpr std::chrono::milliseconds kConflictGrace{50};
 
 }  // namespace
 
@@ -56,12 +64,16 @@ struct Runner::Impl : std::enable_shared_from_this<Runner::Impl> {
         expect(expect_of(cfg)),
         deadline_timer(ex),
         garp_delay_timer(ex),
-        garp_refresh_timer(ex) {}
+        garp_refresh_timer(ex),
+        receive_retry(ex),
+        conflict_timer(ex) {}
 
   asio::any_io_executor executor;
   model::VrrpInstance config;
   Log log;
   OnState on_state;
+  OnReady on_ready;
+  OnConflict on_conflict;
   AdvertSocket socket;
   AddressManager addresses;
   Announcer announcer;
@@ -70,6 +82,24 @@ struct Runner::Impl : std::enable_shared_from_this<Runner::Impl> {
   asio::steady_timer deadline_timer;
   asio::steady_timer garp_delay_timer;
   asio::steady_timer garp_refresh_timer;
+  asio::steady_timer receive_retry;
+  // The data-path conflict watch (none when the instance has no VIP on its interface).
+  std::optional<ConflictWatch> watch;
+  // Why the instance is held back from going master, and why it is in FAULT: each a reason of
+  // its own, the instance told the union.
+  bool group_hold = false;     // hold(): a sync group's
+  bool conflict_hold = false;  // yielded to another master found on the data path
+  std::optional<Mac> yielded_to;
+  std::set<Mac> conflicting;  // other holders taken for conflicts since we last became master
+  // A claim is taken for a conflict only once it outlives an ordinary handover: the master we
+  // preempt (or that preempts us) answers for the VIPs until it has processed the other's
+  // advert, a few ms. Claims first seen are suspected; `grace` later the VIPs are probed
+  // again from scratch, and the claims that come back are conflicts.
+  std::set<Mac> suspected;
+  TimePoint verifying_until{};
+  asio::steady_timer conflict_timer;
+  bool tracker_fault = false;  // set_fault(): the trackers' and the link's
+  bool receive_fault = false;  // the socket cannot receive: deaf, it must not take over
   // Bumped at every re-arm: a wait that had already completed when the timer was moved must
   // not tick the instance at the old deadline.
   std::uint64_t deadline_generation = 0;
@@ -120,10 +150,128 @@ struct Runner::Impl : std::enable_shared_from_this<Runner::Impl> {
         case Action::Kind::RemoveVips: remove_vips(); break;
         case Action::Kind::Announce: start_announcing(); break;
         case Action::Kind::StateChange:
+          watch_state(action.from, action.to);
           if (on_state) on_state(action.from, action.to);
           break;
       }
     }
+    if (out.became_ready) {
+      asio::post(executor, [self = shared_from_this()] {
+        if (!self->closed && self->on_ready) self->on_ready();
+      });
+    }
+  }
+
+  // A call from outside the handlers (trackers, a sync group): the instance's answer done now
+  // and the timer moved to its next deadline.
+  template <class Call>
+  void act(Call call) {
+    if (closed) return;
+    perform(call(instance, Clock::now()));
+    arm();
+  }
+
+  void apply_hold() {
+    act([on = group_hold || conflict_hold](Instance& in, TimePoint now) { return in.hold(on, now); });
+  }
+  void apply_fault() {
+    act([on = tracker_fault || receive_fault](Instance& in, TimePoint now) { return in.set_fault(on, now); });
+  }
+
+  // What our frames say of us (Announcer's GARPs and NAs, the watch's probes): the
+  // other master of a conflict evaluates the election with it.
+  Signature signature() const {
+    return Signature{.vrid = config.vrid, .priority = instance.effective_priority(), .primary = socket.source()};
+  }
+  void sign() {
+    announcer.set_signature(signature());
+    if (watch) watch->set_signature(signature());
+  }
+
+  // The watch probes while we are master (from the first GARP burst on) and while we have
+  // yielded to another master and wait for it to go.
+  void watch_state(State from, State to) {
+    if (!watch) return;
+    if (to == State::Master) {
+      conflicting.clear();
+      watch->new_epoch();
+      watch->probe_now();
+    } else if (from == State::Master && !yielded_to) {
+      watch->set_probing(false);
+    }
+  }
+
+  // A conflict event from the watch (never from inside the runner's own handlers).
+  void conflict(const ConflictEvent& event) {
+    if (closed) return;
+    if (event.kind == ConflictEvent::Kind::Gone) {
+      if (yielded_to && *yielded_to == event.holder) {
+        say(fmt::format("{}: {}; back to the election", config.name, to_string(event)));
+        release_conflict_hold();
+      } else {
+        say(fmt::format("{}: {}", config.name, to_string(event)));
+      }
+      return;
+    }
+    if (yielded_to) return;  // the master we yielded to, still answering: stay backup
+    if (instance.state() != State::Master) return;
+    const auto now = Clock::now();
+    if (!conflicting.contains(event.holder) && now >= verifying_until) {
+      suspect(event.holder);
+      return;
+    }
+    say(fmt::format("{}: conflict: {}", config.name, to_string(event)));
+    // One conflict per other holder while master; its later events (its signature, its lvsd
+    // heard) may settle it.
+    if (conflicting.insert(event.holder).second) {
+      ++edge.conflicts;
+      if (on_conflict) on_conflict(event);
+    }
+    if (!config.resolve_conflict || !event.signature || !event.live) return;
+    const Contender mine{.mac = announcer.mac(), .signature = signature()};
+    const Contender theirs{.mac = event.holder, .signature = *event.signature};
+    if (yields(mine, theirs)) {
+      ++edge.conflict_yields;
+      say(fmt::format("{}: yields to {} ({}): backup while it answers for the addresses", config.name,
+                      to_string(event.holder), to_string(*event.signature)));
+      yielded_to = event.holder;
+      conflict_hold = true;
+      apply_hold();
+      act([](Instance& in, TimePoint now) { return in.yield(now); });
+    } else {
+      // We stay: announce again, for the clients that the other's announcements took away.
+      say(fmt::format("{}: keeps its addresses against {} ({}), announcing them again", config.name,
+                      to_string(event.holder), to_string(*event.signature)));
+      start_announcing();
+    }
+  }
+
+  void suspect(const Mac& holder) {
+    const bool armed = !suspected.empty();
+    suspected.insert(holder);
+    if (armed) return;
+    conflict_timer.expires_after(kConflictGrace);
+    conflict_timer.async_wait([self = shared_from_this()](boost::system::error_code ec) {
+      if (ec || self->closed) return;
+      self->verify();
+    });
+  }
+  // The grace is over: probe from scratch (the holders forgotten, so each claim that comes
+  // back is new) and take what comes within another grace for conflicts.
+  void verify() {
+    suspected.clear();
+    if (!watch || instance.state() != State::Master || yielded_to) return;
+    verifying_until = Clock::now() + kConflictGrace;
+    watch->set_probing(false);
+    watch->probe_now();
+  }
+
+  void release_conflict_hold() {
+    if (!yielded_to) return;
+    yielded_to.reset();
+    conflict_hold = false;
+    if (watch && instance.state() != State::Master) watch->set_probing(false);
+    apply_hold();
   }
 
   void send(std::uint8_t priority) {
@@ -215,9 +363,23 @@ struct Runner::Impl : std::enable_shared_from_this<Runner::Impl> {
       auto r = co_await socket.receive();
       if (closed) co_return;
       if (!r) {
+        // Deaf, a backup would take over from a live master: FAULT until the socket
+        // receives again, tried every second.
         ++edge.receive_errors;
-        say(fmt::format("{}: cannot receive adverts, no longer listening: {}", config.name, r.error().message()));
-        co_return;
+        say_noisy(Noisy::ReceiveFailed, fmt::format("{}: cannot receive adverts: {}; FAULT, trying again every second",
+                                                    config.name, r.error().message()));
+        if (!receive_fault) {
+          receive_fault = true;
+          apply_fault();
+        }
+        receive_retry.expires_after(std::chrono::seconds(1));
+        co_await receive_retry.async_wait(asio::as_tuple(asio::use_awaitable));
+        continue;
+      }
+      if (receive_fault) {
+        receive_fault = false;
+        say(fmt::format("{}: receiving adverts again", config.name));
+        apply_fault();
       }
       const Received& packet = *r;
       if (packet.drop) {
@@ -240,6 +402,12 @@ struct Runner::Impl : std::enable_shared_from_this<Runner::Impl> {
         dropped(*out.dropped, packet.envelope.source);
       perform(out);
       arm();
+      // Adverts again from another director after a yield: the election decides again.
+      if (yielded_to && !out.dropped) {
+        say(fmt::format("{}: adverts heard again from {}; back to the election", config.name,
+                        packet.envelope.source.to_string()));
+        release_conflict_hold();
+      }
     }
   }
 
@@ -247,7 +415,10 @@ struct Runner::Impl : std::enable_shared_from_this<Runner::Impl> {
     if (closed) return;
     closed = true;
     deadline_timer.cancel();
+    receive_retry.cancel();
+    conflict_timer.cancel();
     stop_announcing();
+    if (watch) watch->close();
     socket.close();
   }
 };
@@ -269,8 +440,34 @@ boost::system::result<Runner, std::string> Runner::open(asio::any_io_executor ex
   if (!addresses) return fmt::format("{}: {}", config.name, addresses.error().text);
   auto announcer = Announcer::open(config.interface);
   if (!announcer) return fmt::format("{}: {}", config.name, announcer.error());
-  return Runner(std::make_shared<Impl>(executor, config, std::move(log), std::move(on_state),
-                                       std::move(*socket), std::move(*addresses), std::move(*announcer)));
+  auto impl = std::make_shared<Impl>(executor, config, std::move(log), std::move(on_state), std::move(*socket),
+                                     std::move(*addresses), std::move(*announcer));
+  // The VIPs of the instance's own interface are the ones whose holders its frames can see.
+  std::vector<model::IpAddress> watched;
+  for (const auto& vip : config.virtual_ips)
+    if ((vip.device.empty() || vip.device == config.interface) && vip.prefix.address.family() == config.family)
+      watched.push_back(vip.prefix.address);
+  if (!watched.empty()) {
+    std::weak_ptr<Impl> weak = impl;
+    auto watch = ConflictWatch::open(
+        executor,
+        ConflictOptions{.interface = config.interface,
+                        .family = config.family,
+                        .vips = std::move(watched),
+                        .probe_interval = config.conflict_probe_interval,
+                        .gone_after = HolderLiveness::kRounds,
+                        .mac = impl->announcer.mac()},
+        [weak](const ConflictEvent& event) {
+          if (const auto self = weak.lock()) self->conflict(event);
+        },
+        [weak](std::string_view line) {
+          if (const auto self = weak.lock()) self->say(fmt::format("{}: {}", self->config.name, line));
+        });
+    if (!watch) return fmt::format("{}: {}", config.name, watch.error());
+    impl->watch.emplace(std::move(*watch));
+  }
+  impl->sign();
+  return Runner(std::move(impl));
 }
 
 Runner::Runner(std::shared_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -295,6 +492,7 @@ void Runner::start() {
                                       [](const Action& a) { return a.kind == Action::Kind::AddVips; });
   // A run killed while master left its VIPs behind; a backup must not answer for them.
   if (!takes_vips) s.remove_vips();
+  if (s.watch) s.watch->start();  // signatures are learnt from now on, also as backup
   s.perform(out);
   s.arm();
   // An exception here is a bug (the kernel's refusals are values): say so, then let it leave
@@ -313,17 +511,34 @@ void Runner::start() {
 }
 
 void Runner::set_fault(bool fault) {
-  Impl& s = *impl_;
-  if (s.closed) return;
-  s.perform(s.instance.set_fault(fault, Clock::now()));
-  s.arm();
+  impl_->tracker_fault = fault;
+  impl_->apply_fault();
 }
 
 void Runner::set_priority_delta(std::int32_t delta) {
   Impl& s = *impl_;
   if (s.closed) return;
   s.instance.set_priority_delta(delta);
+  s.sign();
   s.arm();
+}
+
+void Runner::hold(bool on) {
+  impl_->group_hold = on;
+  impl_->apply_hold();
+}
+
+void Runner::yield() {
+  impl_->act([](Instance& in, TimePoint now) { return in.yield(now); });
+}
+
+bool Runner::ready() const { return impl_->instance.ready(Clock::now()); }
+
+void Runner::on_ready(OnReady callback) { impl_->on_ready = std::move(callback); }
+void Runner::on_conflict(OnConflict callback) { impl_->on_conflict = std::move(callback); }
+bool Runner::yielded() const { return impl_->yielded_to.has_value(); }
+std::vector<Holder> Runner::conflicts() const {
+  return impl_->watch ? impl_->watch->holders() : std::vector<Holder>{};
 }
 
 void Runner::stop() {
@@ -338,5 +553,6 @@ const Counters& Runner::counters() const { return impl_->instance.counters(); }
 const RunnerCounters& Runner::edge_counters() const { return impl_->edge; }
 const SocketCounters& Runner::socket_counters() const { return impl_->socket.counters(); }
 const model::IpAddress& Runner::primary() const { return impl_->socket.source(); }
+const std::string& Runner::name() const { return impl_->config.name; }
 
 }  // namespace lvsd::vrrp

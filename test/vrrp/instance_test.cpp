@@ -19,6 +19,7 @@ static void PrintTo(const Output& out, std::ostream* os) {
   for (const auto& a : out.actions) *os << " " << to_string(a) << ";";
   if (out.dropped) *os << " dropped " << static_cast<int>(*out.dropped) << ";";
   if (out.address_mismatch) *os << " address_mismatch;";
+  if (out.became_ready) *os << " became_ready;";
   *os << " }";
 }
 
@@ -554,6 +555,142 @@ TEST(VrrpInstance, OurAdvertCarriesTheConfiguredFields) {
                     .auth = AuthType::SimplePassword,
                     .password = "secret",
                     .addresses = {ip("192.0.2.100"), ip("192.0.2.101")}}));
+}
+
+// A sync group's hold: the timer running out makes a held backup ready, not master.
+const Output kReady{.became_ready = true};
+
+TEST(VrrpInstance, AHeldBackupBecomesReadyInsteadOfMasterAndGoesMasterWhenReleased) {
+  Instance in(config(100), kSelf);
+  EXPECT_EQ(in.hold(true, t0), kNothing);  // in Init: remembered for start()
+  EXPECT_TRUE(in.held());
+  EXPECT_EQ(in.start(t0), act({Action::state_change(State::Init, State::Backup)}));
+  EXPECT_EQ(in.next_deadline(), t0 + kDown100);
+  EXPECT_FALSE(in.ready(t0 + kDown100 - 1us));
+  EXPECT_EQ(in.tick(t0 + kDown100), kReady);
+  EXPECT_EQ(in.state(), State::Backup);
+  EXPECT_TRUE(in.ready(t0 + kDown100));
+  // No timer while it waits, and it says it is ready once.
+  EXPECT_EQ(in.next_deadline(), TimePoint::max());
+  EXPECT_EQ(in.tick(t0 + 100s), kNothing);
+  // Released: master at once, with no further wait.
+  EXPECT_EQ(in.hold(false, t0 + 200s), became_master(State::Backup, 100));
+  EXPECT_EQ(in.next_deadline(), t0 + 201s);
+  EXPECT_EQ(in.hold(false, t0 + 202s), kNothing);
+  EXPECT_EQ(in.counters().became_master, 1u);
+}
+
+TEST(VrrpInstance, ALiveMasterMakesAReadyBackupUnready) {
+  Instance in(config(100), kSelf);
+  in.hold(true, t0);
+  in.start(t0);
+  EXPECT_EQ(in.tick(t0 + kDown100), kReady);
+  // A lower master that we preempt, or one leaving with priority 0, is no master to follow.
+  EXPECT_EQ(in.receive(peer(50), kHigher, t0 + 5s), kNothing);
+  EXPECT_EQ(in.receive(peer(0), kHigher, t0 + 6s), kNothing);
+  EXPECT_TRUE(in.ready(t0 + 6s));
+  EXPECT_EQ(in.next_deadline(), TimePoint::max());
+  // A better one is: the timer runs again, and released now it stays backup.
+  EXPECT_EQ(in.receive(peer(150), kHigher, t0 + 7s), kNothing);
+  EXPECT_FALSE(in.ready(t0 + 7s));
+  EXPECT_EQ(in.next_deadline(), t0 + 7s + kDown100);
+  EXPECT_EQ(in.tick(t0 + 7s + kDown100), kReady);
+  EXPECT_EQ(in.receive(peer(150), kHigher, t0 + 20s), kNothing);
+  EXPECT_EQ(in.hold(false, t0 + 21s), kNothing);
+  EXPECT_EQ(in.state(), State::Backup);
+  // Unheld, its timer makes it master as usual.
+  EXPECT_EQ(in.tick(t0 + 20s + kDown100), became_master(State::Backup, 100));
+}
+
+TEST(VrrpInstance, ReleasedWhenItsTimerIsOverdueAHeldBackupGoesMaster) {
+  Instance in(config(100), kSelf);
+  in.hold(true, t0);
+  in.start(t0);
+  EXPECT_EQ(in.hold(false, t0 + 1s), kNothing);  // its timer still runs
+  EXPECT_EQ(in.next_deadline(), t0 + kDown100);
+  in.hold(true, t0 + 2s);
+  // The timer is due, its tick not yet run: ready already, and master when released.
+  EXPECT_TRUE(in.ready(t0 + kDown100));
+  EXPECT_EQ(in.hold(false, t0 + kDown100), became_master(State::Backup, 100));
+}
+
+TEST(VrrpInstance, AHeldOwnerStartsAsAReadyBackup) {
+  Instance in(config(255), kSelf);
+  in.hold(true, t0);
+  EXPECT_EQ(in.start(t0), (Output{.actions = {Action::state_change(State::Init, State::Backup)}, .became_ready = true}));
+  EXPECT_TRUE(in.ready(t0));
+  EXPECT_EQ(in.next_deadline(), TimePoint::max());
+  EXPECT_EQ(in.hold(false, t0 + 1s), became_master(State::Backup, 255));
+}
+
+TEST(VrrpInstance, AHeldOwnerLeavesFaultAsAReadyBackup) {
+  Instance in(config(255), kSelf);
+  in.start(t0);
+  // A hold never demotes a master.
+  EXPECT_EQ(in.hold(true, t0 + 1s), kNothing);
+  EXPECT_EQ(in.state(), State::Master);
+  EXPECT_TRUE(in.ready(t0 + 1s));
+  EXPECT_EQ(in.tick(t0 + 1s), act({Action::send_advert(255)}));
+  in.set_fault(true, t0 + 2s);
+  EXPECT_EQ(in.set_fault(false, t0 + 3s),
+            (Output{.actions = {Action::state_change(State::Fault, State::Backup)}, .became_ready = true}));
+  EXPECT_EQ(in.hold(false, t0 + 4s), became_master(State::Backup, 255));
+}
+
+TEST(VrrpInstance, AHeldInitialMasterStartsReadyAndAnEqualMasterMakesItUnready) {
+  auto c = config(100);
+  c.initial_state = model::VrrpState::Master;
+  Instance in(c, kSelf);
+  in.hold(true, t0);
+  EXPECT_EQ(in.start(t0), (Output{.actions = {Action::state_change(State::Init, State::Backup)}, .became_ready = true}));
+  EXPECT_TRUE(in.ready(t0));
+  // As a backup it follows an equal master, whatever the addresses.
+  EXPECT_EQ(in.receive(peer(100), kLower, t0 + 500ms), kNothing);
+  EXPECT_FALSE(in.ready(t0 + 500ms));
+  EXPECT_EQ(in.next_deadline(), t0 + 500ms + kDown100);
+}
+
+TEST(VrrpInstance, AHoldIsKeptThroughFault) {
+  Instance in(config(100), kSelf);
+  in.start(t0);
+  in.set_fault(true, t0 + 1s);
+  EXPECT_EQ(in.hold(true, t0 + 2s), kNothing);
+  EXPECT_FALSE(in.ready(t0 + 2s));
+  EXPECT_EQ(in.set_fault(false, t0 + 3s), act({Action::state_change(State::Fault, State::Backup)}));
+  EXPECT_FALSE(in.ready(t0 + 3s));
+  EXPECT_EQ(in.tick(t0 + 3s + kDown100), kReady);
+}
+
+TEST(VrrpInstance, AYieldingMasterSendsPriorityZeroAndWaitsAsABackup) {
+  Instance in = master100();
+  EXPECT_EQ(in.yield(t0 + 500ms), act({Action::send_advert(0), Action::remove_vips(),
+                                       Action::state_change(State::Master, State::Backup)}));
+  EXPECT_EQ(in.state(), State::Backup);
+  EXPECT_FALSE(in.ready(t0 + 500ms));
+  EXPECT_EQ(in.next_deadline(), t0 + 500ms + kDown100);
+  EXPECT_EQ(in.counters().priority_zero_sent, 1u);
+  EXPECT_EQ(in.yield(t0 + 600ms), kNothing);  // a backup has nothing to yield
+  // Unheld it is an ordinary backup: master again when nothing better is heard.
+  EXPECT_EQ(in.tick(t0 + 500ms + kDown100), became_master(State::Backup, 100));
+}
+
+TEST(VrrpInstance, AHeldYieldedMasterStaysBackupWhenItsTimerRunsOut) {
+  Instance in = master100();
+  in.hold(true, t0 + 100ms);
+  in.yield(t0 + 500ms);
+  EXPECT_EQ(in.tick(t0 + 500ms + kDown100), kReady);
+  EXPECT_EQ(in.state(), State::Backup);
+  EXPECT_EQ(in.counters().became_master, 1u);
+}
+
+TEST(VrrpInstance, YieldDoesNothingOutsideMaster) {
+  Instance in(config(100), kSelf);
+  EXPECT_EQ(in.yield(t0), kNothing);
+  in.start(t0);
+  in.set_fault(true, t0 + 1s);
+  EXPECT_EQ(in.yield(t0 + 2s), kNothing);
+  EXPECT_EQ(in.state(), State::Fault);
+  EXPECT_EQ(in.counters().adverts_sent, 0u);
 }
 
 TEST(VrrpInstance, ActionsPrintForLogs) {

@@ -115,8 +115,8 @@ class Runners : public ::testing::Test {
     return false;
   }
 
-  // The runner opened inside the director's namespace, then started.
-  void start(Director& d, const model::VrrpInstance& c) {
+  // The runner opened inside the director's namespace, not started.
+  void open(Director& d, const model::VrrpInstance& c) {
     d.changes.clear();
     d.log.clear();
     Entered in(d.ns);
@@ -125,6 +125,11 @@ class Runners : public ::testing::Test {
         [&d](State from, State to) { d.changes.emplace_back(from, to); });
     ASSERT_TRUE(r) << r.error();
     d.runner.emplace(std::move(*r));
+  }
+  // The same, then started.
+  void start(Director& d, const model::VrrpInstance& c) {
+    open(d, c);
+    if (::testing::Test::HasFatalFailure()) return;
     d.runner->start();
   }
 
@@ -266,6 +271,66 @@ TEST_F(Runners, WithoutPreemptTheRestartedOneStaysBackup) {
   EXPECT_EQ(a_.changes, (std::vector<std::pair<State, State>>{{State::Init, State::Backup}}));
 }
 
+// The killed master's VIP, left on its kernel, answers the new master's probes with the
+// dead lvsd's last signature: not a live lvsd, so nobody yields to it (the conflict is logged).
+TEST_F(Runners, ALiveMasterNeverYieldsToADeadOnesLeftoverVip) {
+  auto a = config("v0", 200);
+  auto b = config("v1", 100);
+  b.conflict_probe_interval = model::Millis{50};
+  start(a_, a);
+  start(b_, b);
+  ASSERT_TRUE(settled(a_, b_));
+  a_.runner.reset();  // killed: the VIP stays on v0, and v0's kernel answers for it
+  ASSERT_TRUE(until([&] { return b_.holds(kVip) && b_.runner->edge_counters().conflicts == 1; }));
+  EXPECT_TRUE(throughout([&] { return b_.holds(kVip) && b_.runner->state() == State::Master; }, 500ms));
+  EXPECT_FALSE(b_.runner->yielded());
+  EXPECT_EQ(b_.runner->edge_counters().conflict_yields, 0u);
+  bool said = false;
+  for (const auto& l : b_.log) said = said || l.find("whose lvsd is silent") != std::string::npos;
+  EXPECT_TRUE(said) << ::testing::PrintToString(b_.log);
+}
+
+// Adverts lost between two live directors (unicast to a peer address nobody has): both
+// become master, find each other on the data path, and the lower priority yields at once and
+// stays backup while the other answers; when that one stops, it takes over after three
+// unanswered probe rounds.
+TEST_F(Runners, TwoMastersDeafToEachOtherSettleOnTheDataPath) {
+  auto a = config("v0", 200);
+  auto b = config("v1", 100);
+  for (auto* c : {&a, &b}) {
+    c->unicast_peers = {ip("10.9.0.99")};
+    c->conflict_probe_interval = model::Millis{100};
+  }
+  std::vector<std::string> conflicts;
+  start(a_, a);
+  start(b_, b);
+  b_.runner->on_conflict([&](const ConflictEvent& e) { conflicts.push_back(to_string(e)); });
+  ASSERT_TRUE(until([&] { return b_.runner->state() == State::Master || b_.runner->yielded(); }, 2s));
+  const auto both = std::chrono::steady_clock::now();
+  ASSERT_TRUE(until([&] { return b_.runner->yielded() && !b_.holds(kVip) && a_.holds(kVip); }, 1s))
+      << ::testing::PrintToString(b_.log);
+  const Ms took = std::chrono::steady_clock::now() - both;
+  std::printf("two masters -> the lower yields: %.1f ms\n", took.count());
+  EXPECT_LT(took, Ms(150));
+  EXPECT_EQ(b_.runner->state(), State::Backup);
+  EXPECT_EQ(b_.runner->edge_counters().conflict_yields, 1u);
+  EXPECT_EQ(a_.runner->edge_counters().conflict_yields, 0u);
+  ASSERT_EQ(conflicts.size(), 1u) << "one notify per other holder";
+  // Nothing flaps: B's master-down timer has long run out, A keeps answering its probes.
+  EXPECT_TRUE(throughout([&] { return a_.holds(kVip) && !b_.holds(kVip) && b_.runner->yielded(); }, 1500ms));
+  const auto b_changes = b_.changes.size();
+
+  a_.runner->stop();  // A leaves: its VIP goes, B's probes go unanswered
+  const auto stopped = std::chrono::steady_clock::now();
+  ASSERT_TRUE(until([&] { return b_.holds(kVip) && b_.runner->state() == State::Master; }, 2s));
+  const Ms back = std::chrono::steady_clock::now() - stopped;
+  std::printf("winner gone -> the yielded one takes over: %.1f ms (3 rounds of 100 ms)\n", back.count());
+  EXPECT_GE(back, Ms(200));
+  EXPECT_LT(back, Ms(600));
+  EXPECT_FALSE(b_.runner->yielded());
+  EXPECT_EQ(b_.changes.size(), b_changes + 1);  // BACKUP -> MASTER, nothing between
+}
+
 // The address breaks a tie between two masters only: a backup of equal priority accepts the
 // master it hears (RFC 5798 6.4.2), so both start as master here, and the lower address yields.
 TEST_F(Runners, EqualPrioritiesElectTheHigherAddress) {
@@ -332,6 +397,7 @@ TEST_F(Runners, DropsAreLoggedOncePerReasonPerSecond) {
   a.initial_state = model::VrrpState::Master;
   auto b = config("v1", 100);
   b.vrid = 52;
+  b.virtual_ips = {vip("10.9.0.101/24")};  // its own VIP: no conflict with A's on the data path
   start(a_, a);
   const auto first = std::chrono::steady_clock::now();
   start(b_, b);
@@ -464,6 +530,87 @@ TEST_F(Runners, AVipTheKernelRefusesIsLoggedAndCounted) {
   EXPECT_EQ(a_.log, (std::vector<std::string>{"VI_1: cannot add 10.9.0.101/24 on nope0: No such device"}));
   const auto before = a_.runner->counters().adverts_sent;
   ASSERT_TRUE(until([&] { return a_.runner->counters().adverts_sent >= before + 2; }));
+}
+
+// A sync group's hold: no master to hear, and still a backup until released; then master at
+// once.
+TEST_F(Runners, AHeldBackupWaitsPastMasterDownUntilReleased) {
+  open(a_, config("v0", 100));
+  int readies = 0;
+  a_.runner->on_ready([&] { ++readies; });
+  a_.runner->hold(true);
+  const auto started = std::chrono::steady_clock::now();
+  a_.runner->start();
+  EXPECT_FALSE(a_.runner->ready());
+  ASSERT_TRUE(until([&] { return readies > 0; }));
+  const Ms took = std::chrono::steady_clock::now() - started;
+  const Ms down = 3 * Ms(100) + skew(100, Ms(100));
+  std::printf("held backup ready after %.1f ms (master down interval %.1f ms)\n", took.count(), down.count());
+  EXPECT_GE(took, down);
+  EXPECT_LT(took, down + Ms(100));
+  EXPECT_TRUE(a_.runner->ready());
+  EXPECT_TRUE(throughout(
+      [&] { return readies == 1 && a_.runner->state() == State::Backup && !a_.holds(kVip); }, 500ms));
+  a_.runner->hold(false);
+  EXPECT_EQ(a_.runner->state(), State::Master);
+  EXPECT_TRUE(a_.holds(kVip));
+  EXPECT_EQ(a_.changes, (std::vector<std::pair<State, State>>{{State::Init, State::Backup}, {State::Backup, State::Master}}));
+  EXPECT_EQ(a_.runner->counters().adverts_sent, 1u);
+}
+
+// A held backup that hears a master is not ready; the master's priority 0 makes it ready
+// after its skew, and it still does not take the VIP.
+TEST_F(Runners, AHeldBackupThatHearsAMasterIsNotReady) {
+  auto b = config("v1", 200);
+  b.initial_state = model::VrrpState::Master;
+  start(b_, b);
+  open(a_, config("v0", 100));
+  int readies = 0;
+  a_.runner->on_ready([&] { ++readies; });
+  a_.runner->hold(true);
+  a_.runner->start();
+  EXPECT_TRUE(throughout([&] { return readies == 0 && !a_.runner->ready(); }, 1s));
+  EXPECT_GE(a_.runner->counters().adverts_received, 5u);
+  const auto stopped = std::chrono::steady_clock::now();
+  b_.runner->stop();
+  ASSERT_TRUE(until([&] { return readies == 1; }));
+  const Ms took = std::chrono::steady_clock::now() - stopped;
+  std::printf("priority 0 -> held backup ready: %.1f ms (skew %.1f ms)\n", took.count(), skew(100, Ms(100)).count());
+  EXPECT_LT(took, skew(100, Ms(100)) + Ms(100));  // master down would be 361 ms
+  EXPECT_TRUE(throughout([&] { return a_.runner->state() == State::Backup && !a_.holds(kVip); }, 500ms));
+  EXPECT_EQ(a_.changes, (std::vector<std::pair<State, State>>{{State::Init, State::Backup}}));
+}
+
+// yield(): priority 0 and the VIP off at once, so the backup takes over after its skew; held,
+// the yielded one stays backup though it preempts the new master, until released.
+TEST_F(Runners, AYieldingMasterHandsOverAfterTheBackupsSkewAndStaysBackupWhileHeld) {
+  start(a_, config("v0", 200));
+  start(b_, config("v1", 100));
+  ASSERT_TRUE(settled(a_, b_));
+  int readies = 0;
+  a_.runner->on_ready([&] { ++readies; });
+  a_.runner->hold(true);
+  EXPECT_EQ(a_.runner->state(), State::Master);  // a hold does not demote
+  const auto yielded = std::chrono::steady_clock::now();
+  a_.runner->yield();
+  EXPECT_EQ(a_.runner->state(), State::Backup);
+  EXPECT_FALSE(a_.holds(kVip));
+  EXPECT_EQ(a_.runner->counters().priority_zero_sent, 1u);
+  ASSERT_TRUE(until([&] { return b_.holds(kVip); }));
+  const Ms took = std::chrono::steady_clock::now() - yielded;
+  std::printf("yield -> backup holds the VIP: %.1f ms\n", took.count());
+  EXPECT_LT(took, skew(100, Ms(100)) + Ms(100));  // master down would be 361 ms
+  // It ignores the lower master's adverts (preempt), so it becomes ready, and stays backup.
+  ASSERT_TRUE(until([&] { return readies == 1; }));
+  EXPECT_TRUE(throughout([&] { return b_.holds(kVip) && !a_.holds(kVip) && a_.runner->state() == State::Backup; },
+                         500ms));
+  a_.runner->hold(false);
+  EXPECT_EQ(a_.runner->state(), State::Master);
+  ASSERT_TRUE(settled(a_, b_));
+  EXPECT_EQ(a_.changes, (std::vector<std::pair<State, State>>{{State::Init, State::Backup},
+                                                              {State::Backup, State::Master},
+                                                              {State::Master, State::Backup},
+                                                              {State::Backup, State::Master}}));
 }
 
 // keepalived 2.2.7 as the other director, VRRP only, in the foreground, in `ns`; stopped with

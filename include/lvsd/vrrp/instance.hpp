@@ -55,6 +55,9 @@ struct Output {
   std::vector<Action> actions;
   std::optional<Drop> dropped;    // receive(): why the advert was ignored
   bool address_mismatch = false;  // receive(): its address list differs from ours: log it
+  // A held backup has just become ready (see Instance::hold): it would be master now, and waits
+  // for hold(false). Said once each time; a valid advert makes it unready again.
+  bool became_ready = false;
   bool operator==(const Output&) const = default;
 };
 
@@ -87,6 +90,20 @@ struct Counters {
 // - A master that hears a lower-priority advert (or an equal one from a lower address)
 //   answers with an advert at once, so a second master learns of us in one round trip.
 // - The address owner (priority 255) always preempts, whatever `preempt` says (RFC 5798 6.1).
+//
+// A sync group (lvsd.toml(5) [[vrrp_sync_group]]) moves its members together through three
+// more calls, which an instance outside a group never gets:
+// - hold(true): a backup whose master-down timer runs out stays backup and becomes "ready"
+//   (Output::became_ready) instead of master; no timer runs while it waits. A valid advert,
+//   one that would have restarted the timer, makes it unready and restarts the timer.
+//   hold(false) makes a ready backup master at once, without a further wait. The owner and an
+//   initial_state Master, which go master at start (the owner also on leaving Fault) without
+//   waiting, are held as backups that are ready at once. A hold never demotes a master.
+//   The hold is remembered across Init and Fault, like set_fault().
+// - ready(): master, or a backup whose master-down timer has run out (it hears no master it
+//   should follow): what the group asks of every member before any of them goes master.
+// - yield(): a master steps down to backup as if it had stopped (priority 0, addresses off),
+//   so that the other director takes over after Skew_Time; then it is a backup as after start.
 class Instance {
  public:
   // `primary`: our address on the interface, the source of our adverts (unicast_source when
@@ -104,13 +121,19 @@ class Instance {
   // 1..254; an owner (255) stays 255 while the delta is >= 0. Takes effect in the next
   // advert (master) or at the next election (backup): no action now.
   void set_priority_delta(std::int32_t delta);
+  // See the class comment: a sync group's hold on going master, and a master's yield.
+  Output hold(bool on, TimePoint now);
+  Output yield(TimePoint now);  // does nothing unless master
+  bool ready(TimePoint now) const;
+  bool held() const { return held_; }
   // A master sends priority 0 and removes its addresses; every state goes back to Init.
   Output shutdown();
   // For the edges after a decode() failure, so one place counts every drop.
   void note_drop(Drop reason);
 
   State state() const { return state_; }
-  // Master: the next advert. Backup: master down. Init and Fault: TimePoint::max().
+  // Master: the next advert. Backup: master down, or TimePoint::max() when held and ready.
+  // Init and Fault: TimePoint::max().
   TimePoint next_deadline() const;
   std::uint8_t effective_priority() const { return effective_priority_; }
   // v3: learnt from the master's adverts; v2: always our own.
@@ -127,7 +150,11 @@ class Instance {
   bool wait_for_preempt_delay(TimePoint now);
   Output become_master(TimePoint now);
   Output enter_backup(TimePoint now);
+  // Where the RFC goes master without waiting (the owner, initial_state Master).
+  Output master_at_once(TimePoint now);
+  void restart_timer(TimePoint now);
   Output stop(State to);
+  void give_up(Output& out);  // a master's priority 0 and addresses off
   void send(std::uint8_t priority, Output& out);
   void learn_interval(const Advert& advert);
 
@@ -147,6 +174,8 @@ class Instance {
 
   State state_ = State::Init;
   bool fault_ = false;
+  bool held_ = false;
+  bool ready_ = false;  // a held backup whose master-down timer ran out
   std::uint8_t effective_priority_;
   Micros master_adver_interval_;
   TimePoint deadline_ = TimePoint::max();

@@ -70,6 +70,7 @@ struct Runner::Impl : std::enable_shared_from_this<Runner::Impl> {
 
   asio::any_io_executor executor;
   model::VrrpInstance config;
+  std::string link;  // where the VIPs, adverts and announcements go: the interface, or its vmac
   Log log;
   OnState on_state;
   OnReady on_ready;
@@ -295,17 +296,17 @@ struct Runner::Impl : std::enable_shared_from_this<Runner::Impl> {
   // Addresses before routes (a route may need its source or its gateway on the link), and
   // routes off before addresses.
   void add_vips() {
-    each(config.virtual_ips, [&](const auto& vip) { return addresses.add(vip, config.interface); },
+    each(config.virtual_ips, [&](const auto& vip) { return addresses.add(vip, link); },
          edge.address_errors);
-    each(config.virtual_routes, [&](const auto& route) { return addresses.add_route(route, config.interface); },
+    each(config.virtual_routes, [&](const auto& route) { return addresses.add_route(route, link); },
          edge.route_errors);
   }
 
   void remove_vips() {
     stop_announcing();
-    each(config.virtual_routes, [&](const auto& route) { return addresses.remove_route(route, config.interface); },
+    each(config.virtual_routes, [&](const auto& route) { return addresses.remove_route(route, link); },
          edge.route_errors);
-    each(config.virtual_ips, [&](const auto& vip) { return addresses.remove(vip, config.interface); },
+    each(config.virtual_ips, [&](const auto& vip) { return addresses.remove(vip, link); },
          edge.address_errors);
   }
 
@@ -431,27 +432,39 @@ boost::system::result<Runner, std::string> Runner::open(asio::any_io_executor ex
   if (!source)
     return fmt::format("{}: no {} address on {}", config.name,
                        config.family == model::Family::V4 ? "IPv4" : "IPv6 link-local", config.interface);
-  auto socket = AdvertSocket::open(executor, SocketOptions{.interface = config.interface,
+  auto addresses = AddressManager::open();
+  if (!addresses) return fmt::format("{}: {}", config.name, addresses.error().text);
+  // use_vmac: the adverts, the announcements and the VIPs go through the instance's macvlan,
+  // from the virtual router's MAC; the adverts' source stays the parent's address (the vmac
+  // carries no address of its own, or for IPv6 the parent's link-local).
+  std::string link = config.interface;
+  if (config.use_vmac) {
+    const Vmac vmac = vmac_of(config);
+    if (auto made = addresses->ensure_vmac(vmac); !made) return fmt::format("{}: {}", config.name, made.error().text);
+    link = vmac.name;
+  }
+  auto socket = AdvertSocket::open(executor, SocketOptions{.interface = link,
                                                            .family = config.family,
                                                            .source = source,
                                                            .unicast_peers = config.unicast_peers});
   if (!socket) return fmt::format("{}: {}", config.name, socket.error());
-  auto addresses = AddressManager::open();
-  if (!addresses) return fmt::format("{}: {}", config.name, addresses.error().text);
-  auto announcer = Announcer::open(config.interface);
+  auto announcer = Announcer::open(link);
   if (!announcer) return fmt::format("{}: {}", config.name, announcer.error());
   auto impl = std::make_shared<Impl>(executor, config, std::move(log), std::move(on_state), std::move(*socket),
                                      std::move(*addresses), std::move(*announcer));
+  impl->link = link;
   // The VIPs of the instance's own interface are the ones whose holders its frames can see.
+  // Not with a vmac: the other director's master would answer from the same virtual MAC as
+  // ours, and its frames could not be told from our own.
   std::vector<model::IpAddress> watched;
   for (const auto& vip : config.virtual_ips)
     if ((vip.device.empty() || vip.device == config.interface) && vip.prefix.address.family() == config.family)
       watched.push_back(vip.prefix.address);
-  if (!watched.empty()) {
+  if (!watched.empty() && !config.use_vmac) {
     std::weak_ptr<Impl> weak = impl;
     auto watch = ConflictWatch::open(
         executor,
-        ConflictOptions{.interface = config.interface,
+        ConflictOptions{.interface = link,
                         .family = config.family,
                         .vips = std::move(watched),
                         .probe_interval = config.conflict_probe_interval,
@@ -546,6 +559,10 @@ void Runner::stop() {
   if (s.closed) return;
   s.perform(s.instance.shutdown());
   s.close();
+  // As keepalived: the vmac goes with the instance (a killed run leaves it, to be reused).
+  if (s.config.use_vmac) {
+    if (auto gone = s.addresses.remove_vmac(s.link); !gone) s.say(fmt::format("{}: {}", s.config.name, gone.error().text));
+  }
 }
 
 State Runner::state() const { return impl_->instance.state(); }

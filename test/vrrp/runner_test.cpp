@@ -331,6 +331,36 @@ TEST_F(Runners, TwoMastersDeafToEachOtherSettleOnTheDataPath) {
   EXPECT_EQ(b_.changes.size(), b_changes + 1);  // BACKUP -> MASTER, nothing between
 }
 
+// use_vmac: the VIP sits on a macvlan with the virtual router's MAC, which every director
+// keeps; adverts go from it too. stop() takes the vmac away.
+TEST_F(Runners, UseVmacPutsTheVipOnTheVirtualMacAndStopRemovesIt) {
+  auto a = config("v0", 200);
+  auto b = config("v1", 100);
+  a.use_vmac = b.use_vmac = true;
+  start(a_, a);
+  start(b_, b);
+  const auto on_vmac = [&](Director& d) {
+    auto r = d.addresses->has(vip("10.9.0.100/24"), "vrrp.51");
+    return r && *r;
+  };
+  ASSERT_TRUE(until([&] {
+    return on_vmac(a_) && a_.runner->state() == State::Master && b_.runner->state() == State::Backup &&
+           b_.runner->counters().adverts_received >= 2;
+  })) << ::testing::PrintToString(a_.log);
+  EXPECT_FALSE(on_vmac(b_));
+  EXPECT_FALSE(a_.holds(kVip)) << "not on the parent";
+  EXPECT_TRUE(run("ip link show vrrp.51 | grep -q 'link/ether 00:00:5e:00:01:33'"));
+  {
+    Entered in(b_.ns);
+    EXPECT_TRUE(run("ip link show vrrp.51 | grep -q 'link/ether 00:00:5e:00:01:33'")) << "the backup's, ready";
+  }
+  const auto stopped = std::chrono::steady_clock::now();
+  a_.runner->stop();
+  ASSERT_TRUE(until([&] { return on_vmac(b_); }));
+  EXPECT_LT(Ms(std::chrono::steady_clock::now() - stopped), skew(100, Ms(100)) + Ms(50));
+  EXPECT_FALSE(run("ip link show vrrp.51 >/dev/null 2>&1")) << "the stopped one's vmac is gone";
+}
+
 // The address breaks a tie between two masters only: a backup of equal priority accepts the
 // master it hears (RFC 5798 6.4.2), so both start as master here, and the lower address yields.
 TEST_F(Runners, EqualPrioritiesElectTheHigherAddress) {

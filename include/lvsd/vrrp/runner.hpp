@@ -44,6 +44,9 @@ class Runner {
   // Opens the socket (source: unicast_source, else the interface's address as
   // interface_address() gives it, which is also the Instance's primary address), the address
   // manager and the announcer, all in the calling thread's network namespace, where they stay.
+  // With use_vmac the instance's macvlan is made (or reused) first, and the socket, the
+  // announcer and the VIPs use it (the source stays the interface's address; no conflict
+  // watch: both directors' masters would answer from the one virtual MAC); stop() removes it.
   // Nothing is sent before start(). Errors in words. `log` gets one line per event worth an
   // operator's eye (no trailing newline); `on_state` every state change, once the addresses
   // are held or released. Neither may call back into the runner (they run inside it).

@@ -184,11 +184,14 @@ nat_farm() {
 }
 
 # start_lvsd LOG [CONFIG]: lvsd -f CONFIG (default /tmp/lvsd.toml) in the background, its log
-# in LOG; returns after its first pass. LVSD_PID is its process.
+# in LOG; returns after its first pass. LVSD_PID is its (parent) process, LVSD_POOL_PID its
+# pool process, which keeps the IPVS table (the one to SIGSTOP to pause the reconciler).
 start_lvsd() {
   lvsd -f "${2:-/tmp/lvsd.toml}" 2>"$1" &
   LVSD_PID=$!
   poll 20 grep -q "operations applied" "$1" || { cat "$1"; fail "timed out waiting for lvsd's first pass ($1)"; }
+  LVSD_POOL_PID=$(sed -n 's/.* pool process \([0-9]*\) started$/\1/p' "$1" | tail -n 1)
+  [ -n "$LVSD_POOL_PID" ] || { cat "$1"; fail "lvsd did not say which is its pool process ($1)"; }
   cat "$1"
 }
 

@@ -53,11 +53,12 @@ expect_match "daemon drift logged" "drift: start master sync daemon on sync0 \(s
 run ipvsadm --set 50 60 70
 wait_for 10 "lvsd to restore the timeouts it declares" timeouts_are "1000 60 200"
 expect_match "timeout drift logged" "drift: set timeouts tcp 1000 s, udp 200 s" "$(cat /tmp/lvsd.log)"
-# (lvsd paused meanwhile, or it would restart the backup between the two commands)
-kill -STOP "$LVSD_PID"
+# (lvsd's pool process paused meanwhile, or it would restart the backup between the two
+# commands)
+kill -STOP "$LVSD_POOL_PID"
 run ipvsadm --stop-daemon backup
 run ipvsadm --start-daemon backup --mcast-interface sync1 --syncid 4
-kill -CONT "$LVSD_PID"
+kill -CONT "$LVSD_POOL_PID"
 wait_for 10 "lvsd to replace a backup daemon of the wrong sync ID" daemons_are "$MASTER
 $BACKUP"
 expect_match "replacement logged" "drift: stop backup sync daemon" "$(cat /tmp/lvsd.log)"

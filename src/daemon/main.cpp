@@ -8,14 +8,21 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include <signal.h>
+
+#include <cerrno>
 #include <chrono>
 #include <csignal>
 #include <cstdio>
+#include <ctime>
+#include <optional>
 
 #include "lvsd/config/config.hpp"
 #include "lvsd/daemon/check_report.hpp"
 #include "lvsd/daemon/health.hpp"
 #include "lvsd/daemon/reconciler.hpp"
+#include "lvsd/daemon/supervisor.hpp"
+#include "lvsd/daemon/vrrp_process.hpp"
 #include "lvsd/ipvs/netlink_backend.hpp"
 
 namespace {
@@ -151,7 +158,26 @@ int run_once(lvsd::model::Desired desired, lvsd::ipvs::NetlinkBackend& kernel, c
   return report.failures.empty() && !report.read_failed ? 0 : 1;
 }
 
-int run_daemon(const std::string& path, bool once) {
+// Waits up to `period` for SIGTERM or SIGINT (blocked meanwhile); true when one came.
+bool stop_requested_within(std::chrono::seconds period) {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  sigset_t before;
+  ::sigprocmask(SIG_BLOCK, &set, &before);
+  const timespec t{static_cast<time_t>(period.count()), 0};
+  int signo;
+  do signo = ::sigtimedwait(&set, nullptr, &t);
+  while (signo < 0 && errno == EINTR);
+  ::sigprocmask(SIG_SETMASK, &before, nullptr);
+  return signo > 0;
+}
+
+// --once: one pass and exit. The pool process: the same kernel, kept equal to the config
+// until SIGTERM; a kernel without IPVS (the module missing or not loadable yet) is tried
+// again every 5 s rather than given up on, since the parent would only start it again.
+int run_pool(const std::string& path, bool once) {
   const auto started = std::chrono::steady_clock::now();
   auto result = lvsd::config::load_file(path);
   if (!result.ok()) {
@@ -159,13 +185,40 @@ int run_daemon(const std::string& path, bool once) {
     return 1;
   }
   auto kernel = lvsd::ipvs::NetlinkBackend::open();
-  if (!kernel) {
+  if (!kernel && once) {
     fmt::print(stderr, "lvsd: {}\n", lvsd::ipvs::open_error_text(kernel.error()));
     return 1;
   }
   if (once) return run_once(std::move(*result.desired), **kernel, path, started);
+  for (std::string said; !kernel; kernel = lvsd::ipvs::NetlinkBackend::open()) {
+    const auto why = lvsd::ipvs::open_error_text(kernel.error());
+    if (why != said) spdlog::error("{}; trying again every 5 s", why);
+    said = why;
+    if (stop_requested_within(std::chrono::seconds(5))) return 0;
+  }
   Daemon daemon(path, std::move(*result.desired), **kernel);
   return daemon.run();
+}
+
+// The parent: the config checked once here (its errors are lvsd's exit status 1), then the
+// children it needs, supervised.
+int run_supervisor(const std::string& path) {
+  auto result = lvsd::config::load_file(path);
+  if (!result.ok()) {
+    print_errors(path, result);
+    return 1;
+  }
+  const auto load = [path]() -> std::optional<lvsd::model::Desired> {
+    auto r = lvsd::config::load_file(path);
+    if (r.ok()) return std::move(*r.desired);
+    for (const auto& e : r.errors) spdlog::error("reload: {}", e.to_string());
+    return std::nullopt;
+  };
+  const auto& d = *result.desired;
+  if (!lvsd::daemon::needs(lvsd::daemon::Role::Pool, d) && !lvsd::daemon::needs(lvsd::daemon::Role::Vrrp, d))
+    spdlog::warn("{}: declares neither IPVS nor VRRP; waiting for a reload (SIGHUP)", path);
+  lvsd::daemon::Supervisor supervisor({.config_path = path}, load, [](std::string_view line) { spdlog::info("{}", line); });
+  return supervisor.run(d);
 }
 
 }  // namespace
@@ -176,12 +229,15 @@ int main(int argc, char** argv) {
   std::string config_path = "/etc/lvsd/lvsd.toml";
   bool quiet = false;
   bool once = false;
+  std::string child;
   app.add_option("-t,--check-config", check_path, "Check the configuration FILE, print its pools, and exit")
       ->type_name("FILE");
   app.add_option("-f,--config", config_path, "Run with the configuration FILE (default /etc/lvsd/lvsd.toml)")
       ->type_name("FILE");
   app.add_flag("-q,--quiet", quiet, "With --check-config: print errors only");
   app.add_flag("-1,--once", once, "Reconcile the kernel to the configuration once, print what it took, and exit");
+  // How the parent starts its children (lvsd(8), PROCESSES); not for operators.
+  app.add_option("--child", child, "Run as lvsd's pool or vrrp process")->group("")->check(CLI::IsMember({"pool", "vrrp"}));
   app.set_version_flag("-V,--version", "lvsd " LVSD_VERSION);
   try {
     app.parse(argc, argv);
@@ -192,6 +248,8 @@ int main(int argc, char** argv) {
   if (!check_path.empty()) return check_config(check_path, quiet);
   // The log goes to standard error (the journal under systemd); standard output stays for
   // what a command was asked to print.
-  spdlog::set_default_logger(spdlog::stderr_logger_mt("lvsd"));
-  return run_daemon(config_path, once);
+  spdlog::set_default_logger(spdlog::stderr_logger_mt(child.empty() ? "lvsd" : "lvsd-" + child));
+  if (child == "vrrp") return lvsd::daemon::run_vrrp_process(config_path);
+  if (child == "pool" || once) return run_pool(config_path, once);
+  return run_supervisor(config_path);
 }

@@ -17,5 +17,5 @@ check() {  # check EXPECTED_PREFIX COMMAND...
 check lvsctl "$build/lvsctl" list -n
 check lvsctl "$build/lvsctl" list -n --stats -t 192.0.2.10:80
 check lvsctl "$build/lvsctl" save -n
-check lvsd "$build/lvsd" -f "$config"
+check lvsd "$build/lvsd" --once -f "$config"
 exit $fail

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -61,6 +62,15 @@ class NetnsScope {
   bool ok_ = false;
 };
 
+// Runs a shell command (in the thread's namespace) until it exits 0, for up to `limit`: the
+// kernel's view of a link settles after the command that changed it.
+inline bool eventually_shell(const std::string& command, std::chrono::steady_clock::duration limit = std::chrono::seconds(5)) {
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  while (std::chrono::steady_clock::now() < deadline)
+    if (NetnsScope::run(command)) return true;
+  return false;
+}
+
 // A second network namespace beside the test's, kept alive by a descriptor that `ip`
 // inherits (no O_CLOEXEC), so `ip link set X netns /proc/<pid>/fd/<fd>` can move a link into
 // it. The test's thread stays where it was. ok() is false where namespaces cannot be made.
@@ -108,6 +118,28 @@ class Entered {
  private:
   int back_ = -1;
 };
+
+// Two directors' link: the veth pair v0 (in the thread's namespace: 10.9.0.1/24, fe80::1) and
+// v1 (in `other`: 10.9.0.2/24, fe80::2), up, with no link-local address of the kernel's own
+// and no DAD, so the IPv6 sources are usable at once; `macs`: 02:00:00:00:00:01 and :02.
+// Returns once both ends' queues are up (until the carrier is seen the queue is noop, and
+// drops what is sent); false if a step failed.
+inline bool director_link(const OtherNetns& other, bool macs = false) {
+  const std::string a = macs ? " address 02:00:00:00:00:01" : "", b = macs ? " address 02:00:00:00:00:02" : "";
+  if (!NetnsScope::run("ip link add v0" + a + " type veth peer name v1" + b + " && ip link set v1 netns " +
+                       other.path() +
+                       " && ip link set v0 addrgenmode none && ip addr add 10.9.0.1/24 dev v0"
+                       " && ip addr add fe80::1/64 dev v0 nodad && ip link set v0 up"))
+    return false;
+  {
+    Entered in(&other);
+    if (!NetnsScope::run("ip link set lo up && ip link set v1 addrgenmode none && ip addr add 10.9.0.2/24 dev v1"
+                         " && ip addr add fe80::2/64 dev v1 nodad && ip link set v1 up") ||
+        !eventually_shell("ip link show v1 | grep -q 'qdisc noqueue'"))
+      return false;
+  }
+  return eventually_shell("ip link show v0 | grep -q 'qdisc noqueue'");
+}
 
 // Runs `body` on a thread of its own in a new network namespace with only loopback, up,
 // after `setup` (in that namespace) has made it what the test needs; `setup` gives the

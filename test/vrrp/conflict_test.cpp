@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "support/loop.hpp"
 #include "support/netns.hpp"
 
 namespace lvsd::vrrp {
@@ -300,13 +301,6 @@ TEST(ConflictEvent, InWords) {
 
 bool run(const std::string& command) { return lvsd::testing::NetnsScope::run(command); }
 
-bool eventually_shell(const std::string& command) {
-  const auto deadline = std::chrono::steady_clock::now() + 5s;
-  while (std::chrono::steady_clock::now() < deadline)
-    if (run(command)) return true;
-  return false;
-}
-
 // One director: its watch and what the watch reported.
 struct Side {
   const OtherNetns* ns = nullptr;  // null: the test's own namespace (A)
@@ -343,18 +337,7 @@ class ConflictLink : public ::testing::TestWithParam<Family> {
  protected:
   void SetUp() override {
     if (!a_ns_.ok() || !b_ns_.ok()) GTEST_SKIP() << "no network namespaces (not root?)";
-    ASSERT_TRUE(run("ip link add v0 address 02:00:00:00:00:01 type veth peer name v1 address 02:00:00:00:00:02"
-                    " && ip link set v1 netns " + b_ns_.path() +
-                    " && ip link set v0 addrgenmode none && ip addr add 10.9.0.1/24 dev v0"
-                    " && ip addr add fe80::1/64 dev v0 nodad && ip link set v0 up"));
-    {
-      Entered in(&b_ns_);
-      ASSERT_TRUE(run("ip link set lo up && ip link set v1 addrgenmode none && ip addr add 10.9.0.2/24 dev v1"
-                      " && ip addr add fe80::2/64 dev v1 nodad && ip link set v1 up"));
-      // Until the carrier is seen the queue is noop, and drops what is sent.
-      ASSERT_TRUE(eventually_shell("ip link show v1 | grep -q 'qdisc noqueue'"));
-    }
-    ASSERT_TRUE(eventually_shell("ip link show v0 | grep -q 'qdisc noqueue'"));
+    ASSERT_TRUE(lvsd::testing::director_link(b_ns_, true));
     const bool v4 = GetParam() == Family::V4;
     vip_ = v4 ? kVip4 : kVip6;
     vip_text_ = v4 ? "10.9.0.100/32" : "2001:db8::100/128";
@@ -377,16 +360,10 @@ class ConflictLink : public ::testing::TestWithParam<Family> {
   }
 
   bool until(const std::function<bool()>& done, std::chrono::steady_clock::duration limit = 5s) {
-    const auto deadline = std::chrono::steady_clock::now() + limit;
-    while (!done()) {
-      if (std::chrono::steady_clock::now() >= deadline) return false;
-      if (io_.stopped()) io_.restart();
-      io_.run_one_for(1ms);
-    }
-    return true;
+    return lvsd::testing::run_until(io_, done, limit);
   }
   bool throughout(const std::function<bool()>& holds, std::chrono::steady_clock::duration span) {
-    return !until([&] { return !holds(); }, span);
+    return lvsd::testing::run_throughout(io_, holds, span);
   }
 
   // Every event `s` reported claims `vip_` for `holder`, with no signature or then `signature`,

@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "lvsd/vrrp/addresses.hpp"
+#include "support/loop.hpp"
 #include "support/netns.hpp"
 
 namespace lvsd::vrrp {
@@ -134,13 +135,7 @@ class Nodes : public ::testing::Test {
   }
 
   bool until(const std::function<bool()>& done, std::chrono::steady_clock::duration limit = 5s) {
-    const auto deadline = std::chrono::steady_clock::now() + limit;
-    while (!done()) {
-      if (std::chrono::steady_clock::now() >= deadline) return false;
-      if (io_.stopped()) io_.restart();
-      io_.run_one_for(1ms);
-    }
-    return true;
+    return lvsd::testing::run_until(io_, done, limit);
   }
   void run_for(std::chrono::steady_clock::duration d) { until([] { return false; }, d); }
 

@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "lvsd/vrrp/addresses.hpp"
+#include "support/loop.hpp"
 #include "support/netns.hpp"
 
 namespace lvsd::vrrp {
@@ -85,17 +86,7 @@ class Runners : public ::testing::Test {
  public:  // for helpers shared by tests
   void SetUp() override {
     if (!a_ns_.ok() || !b_ns_.ok()) GTEST_SKIP() << "no network namespaces (not root?)";
-    ASSERT_TRUE(run("ip link add v0 type veth peer name v1 && ip link set v1 netns " + b_ns_.path() +
-                    " && ip link set v0 addrgenmode none && ip addr add 10.9.0.1/24 dev v0"
-                    " && ip addr add fe80::1/64 dev v0 nodad && ip link set v0 up"));
-    {
-      Entered in(&b_ns_);
-      ASSERT_TRUE(run("ip link set lo up && ip link set v1 addrgenmode none && ip addr add 10.9.0.2/24 dev v1"
-                      " && ip addr add fe80::2/64 dev v1 nodad && ip link set v1 up"));
-      // Until the carrier is seen the queue is noop, and drops what is sent.
-      ASSERT_TRUE(eventually_shell("ip link show v1 | grep -q 'qdisc noqueue'"));
-    }
-    ASSERT_TRUE(eventually_shell("ip link show v0 | grep -q 'qdisc noqueue'"));
+    ASSERT_TRUE(lvsd::testing::director_link(b_ns_));
     a_.ns = nullptr;
     a_.interface = "v0";
     b_.ns = &b_ns_;
@@ -108,12 +99,7 @@ class Runners : public ::testing::Test {
     }
   }
 
-  static bool eventually_shell(const std::string& command) {
-    const auto deadline = std::chrono::steady_clock::now() + 5s;
-    while (std::chrono::steady_clock::now() < deadline)
-      if (run(command)) return true;
-    return false;
-  }
+  static bool eventually_shell(const std::string& command) { return lvsd::testing::eventually_shell(command); }
 
   // The runner opened inside the director's namespace, not started.
   void open(Director& d, const model::VrrpInstance& c) {
@@ -135,18 +121,12 @@ class Runners : public ::testing::Test {
 
   // Runs the loop until `done` holds or `limit` passes; true when it held.
   bool until(const std::function<bool()>& done, std::chrono::steady_clock::duration limit = 5s) {
-    const auto deadline = std::chrono::steady_clock::now() + limit;
-    while (!done()) {
-      if (std::chrono::steady_clock::now() >= deadline) return false;
-      if (io_.stopped()) io_.restart();
-      io_.run_one_for(1ms);
-    }
-    return true;
+    return lvsd::testing::run_until(io_, done, limit);
   }
   // Runs the loop for `span` and says whether `holds` held all along (checked after every
   // handler): for "nothing changes" claims, a window of several advert intervals.
   bool throughout(const std::function<bool()>& holds, std::chrono::steady_clock::duration span) {
-    return !until([&] { return !holds(); }, span);
+    return lvsd::testing::run_throughout(io_, holds, span);
   }
 
  protected:

@@ -171,12 +171,7 @@ class SyncGroups : public ::testing::Test {
     }
   }
 
-  static bool eventually_shell(const std::string& command) {
-    const auto deadline = std::chrono::steady_clock::now() + 5s;
-    while (std::chrono::steady_clock::now() < deadline)
-      if (run(command)) return true;
-    return false;
-  }
+  static bool eventually_shell(const std::string& command) { return lvsd::testing::eventually_shell(command); }
 
   // Both runners opened in the director's namespace, the group built on them, then the
   // runners started.
@@ -229,6 +224,7 @@ class SyncGroups : public ::testing::Test {
     }
     return true;
   }
+  // Its own until(), so the split check runs after every handler here too.
   bool throughout(const std::function<bool()>& holds, std::chrono::steady_clock::duration span) {
     return !until([&] { return !holds(); }, span);
   }

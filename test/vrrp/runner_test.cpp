@@ -690,10 +690,14 @@ class Keepalived {
   pid_t pid_ = -1;
 };
 
-std::string keepalived_config(int priority, const std::string& address = "10.9.0.100/24") {
-  return "global_defs {\n  router_id lvsd-interop\n  vrrp_version 3\n}\n"
+// VRRPv3 at 100 ms; VRRPv2 (whole seconds only) at 1 s, with a PASS password when given.
+std::string keepalived_config(int priority, const std::string& address = "10.9.0.100/24", int version = 3,
+                              const std::string& password = "") {
+  const std::string auth =
+      password.empty() ? "" : "  authentication {\n    auth_type PASS\n    auth_pass " + password + "\n  }\n";
+  return "global_defs {\n  router_id lvsd-interop\n  vrrp_version " + std::to_string(version) + "\n}\n"
          "vrrp_instance VI_1 {\n  state BACKUP\n  interface v1\n  virtual_router_id 51\n"
-         "  priority " + std::to_string(priority) + "\n  advert_int 0.1\n"
+         "  priority " + std::to_string(priority) + "\n  advert_int " + (version == 2 ? "1" : "0.1") + "\n" + auth +
          "  virtual_ipaddress {\n    " + address + "\n  }\n}\n";
 }
 
@@ -749,6 +753,63 @@ TEST_F(Runners, ARunnerBacksUpKeepalivedOverIpv6) {
   auto c = config("v0", 100);
   c.family = Family::V6;
   behind_keepalived(*this, a_, b_, b_ns_, c, vip("2001:db8::100/64"));
+}
+
+// VRRPv2 with a PASS password, both ways: the higher priority is master whoever runs it.
+TEST_F(Runners, KeepalivedV2WithPassBacksUpAHigherPriorityRunner) {
+  if (::access("/usr/sbin/keepalived", X_OK) != 0) GTEST_SKIP() << "no keepalived";
+  start(a_, v2("v0", 200, "s3cret"));
+  Keepalived keepalived(b_ns_, keepalived_config(100, "10.9.0.100/24", 2, "s3cret"));
+  ASSERT_TRUE(keepalived.running());
+  ASSERT_TRUE(until([&] { return a_.runner->state() == State::Master && a_.holds(kVip); }, 10s));
+  // keepalived's Master_Down_Interval at 1 s adverts is 3.6 s: had it not accepted ours, it
+  // would have taken over by then.
+  EXPECT_TRUE(throughout([&] { return a_.holds(kVip) && !b_.holds(kVip); }, 4500ms));
+  EXPECT_EQ(a_.runner->counters().adverts_received, 0u);
+}
+
+TEST_F(Runners, ARunnerBacksUpAHigherPriorityKeepalivedV2WithPass) {
+  if (::access("/usr/sbin/keepalived", X_OK) != 0) GTEST_SKIP() << "no keepalived";
+  Keepalived keepalived(b_ns_, keepalived_config(200, "10.9.0.100/24", 2, "s3cret"));
+  ASSERT_TRUE(keepalived.running());
+  start(a_, v2("v0", 100, "s3cret"));
+  ASSERT_TRUE(until([&] { return b_.holds(kVip) && a_.runner->counters().adverts_received >= 3; }, 10s));
+  EXPECT_EQ(a_.runner->state(), State::Backup);
+  EXPECT_FALSE(a_.holds(kVip));
+  EXPECT_EQ(a_.runner->counters().dropped, (std::array<std::uint64_t, kDropReasons>{}));  // PASS accepted
+  keepalived.terminate();
+  ASSERT_TRUE(until([&] { return a_.holds(kVip); }, 3s));  // its priority-0 advert
+}
+
+// Equal priorities and two masters hearing each other (keepalived master first, then the
+// runner starting as master, initial_state Master): the higher primary address stays master
+// (RFC 5798 6.4.3, RFC 3768 6.4.3), whoever runs it. keepalived is on 10.9.0.2; the runner on
+// 10.9.0.1, or on 10.9.0.3 for the other way.
+TEST_F(Runners, EqualPrioritiesWithKeepalivedTheHigherAddressWinsV3AndV2) {
+  if (::access("/usr/sbin/keepalived", X_OK) != 0) GTEST_SKIP() << "no keepalived";
+  for (const int version : {3, 2}) {
+    for (const bool runner_higher : {false, true}) {
+      SCOPED_TRACE(::testing::Message() << "VRRPv" << version << (runner_higher ? ", runner higher" : ", keepalived higher"));
+      ASSERT_TRUE(run(std::string("ip addr flush dev v0 scope global && ip addr add ") +
+                      (runner_higher ? "10.9.0.3/24" : "10.9.0.1/24") + " dev v0"));
+      Keepalived keepalived(b_ns_, keepalived_config(150, "10.9.0.100/24", version, version == 2 ? "s3cret" : ""));
+      ASSERT_TRUE(keepalived.running());
+      ASSERT_TRUE(until([&] { return b_.holds(kVip); }, 10s));  // keepalived master alone
+      auto c = version == 2 ? v2("v0", 150, "s3cret") : config("v0", 150);
+      c.initial_state = model::VrrpState::Master;
+      start(a_, c);
+      Director& winner = runner_higher ? a_ : b_;
+      Director& loser = runner_higher ? b_ : a_;
+      ASSERT_TRUE(until([&] { return winner.holds(kVip) && !loser.holds(kVip) && (runner_higher || a_.runner->counters().adverts_received >= 1); },
+                        version == 2 ? 10s : 3s));
+      EXPECT_TRUE(throughout([&] { return winner.holds(kVip) && !loser.holds(kVip); }, version == 2 ? 3500ms : 600ms));
+      EXPECT_EQ(a_.runner->state(), runner_higher ? State::Master : State::Backup);
+      a_.runner->stop();
+      a_.runner.reset();
+      keepalived.stop();
+      ASSERT_TRUE(until([&] { return !a_.holds(kVip) && !b_.holds(kVip); }, 3s));
+    }
+  }
 }
 
 }  // namespace

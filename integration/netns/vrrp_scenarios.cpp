@@ -145,24 +145,34 @@ TEST_F(Scenario, AStoppedPoolProcessDelaysNoAdvert) {
   EXPECT_TRUE(::kill(pool, 0) == 0) << "the pool process is still the same one";
 }
 
-// SIGKILL of the VRRP process alone: the parent starts it again at once; the backup holds
-// the VIP meanwhile, and the restarted higher-priority director takes it back.
-TEST_F(Scenario, AKilledVrrpProcessIsRestartedAndTakesTheVipBack) {
+// SIGKILL of the VRRP process alone: the parent starts it again at once, and the restarted
+// higher-priority director holds the VIP again, alone. Whether B held it meanwhile is a race
+// that both outcomes win: B's Master_Down_Interval (361 ms from A's last advert) against A's
+// restart plus its own (322 ms); the test reports which.
+TEST_F(Scenario, AKilledVrrpProcessIsRestartedAndHoldsTheVipAgain) {
   auto& a = lvsd(a_, fast_instance(200));
   auto& b = lvsd(b_, fast_instance(100));
   ASSERT_TRUE(eventually([&] { return holds(a_) && a.child("vrrp"); }, 5000ms)) << a.log();
   ASSERT_TRUE(eventually([&] { return b.log().find("VI_1: INIT -> BACKUP") != std::string::npos; }, 3000ms));
   std::this_thread::sleep_for(300ms);
   const pid_t first = *a.child("vrrp");
+  const auto killed = Clock::now();
   ASSERT_EQ(::kill(first, SIGKILL), 0);
   ASSERT_TRUE(eventually([&] { return a.child("vrrp") != first; }, 1000ms)) << a.log();
-  // B took over (for as long as A's new process took to preempt it: a few ms at most).
-  ASSERT_TRUE(eventually([&] { return b.log().find("VI_1: BACKUP -> MASTER") != std::string::npos; }, 2000ms)) << b.log();
-  ASSERT_TRUE(eventually([&] { return holds(a_) && !holds(b_); }, 3000ms)) << a.log();
-  EXPECT_NE(b.log().find("VI_1: MASTER -> BACKUP"), std::string::npos) << b.log();
+  const double restarted = Ms(Clock::now() - killed).count();
+  ASSERT_TRUE(eventually([&] { return a.log().find("VI_1: BACKUP -> MASTER", a.log().rfind(" vrrp process ")) !=
+                                      std::string::npos; },
+                         3000ms))
+      << a.log();
+  ASSERT_TRUE(eventually([&] { return holds(a_) && !holds(b_); }, 2000ms)) << a.log() << b.log();
+  const bool b_took_over = b.log().find("VI_1: BACKUP -> MASTER") != std::string::npos;
+  std::printf("RESULT-FIGURES VRRP process SIGKILLed: restarted after %.0f ms, master again after %.0f ms; B %s\n",
+              restarted, Ms(Clock::now() - killed).count(),
+              b_took_over ? "held the VIP meanwhile" : "did not take over meanwhile");
   EXPECT_NE(a.log().find("vrrp process " + std::to_string(first) + " killed by signal 9 (Killed); restarting now"),
             std::string::npos)
       << a.log();
+  EXPECT_TRUE(eventually([&] { return holds(a_) && !holds(b_); }, 500ms));
 }
 
 // One failover: A (200) and B (100) up, then A dies as a machine does: its processes

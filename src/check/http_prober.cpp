@@ -4,17 +4,17 @@
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/ssl/context.hpp>
 #include <boost/asio/ssl/error.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http/buffer_body.hpp>
-#include <boost/beast/http/empty_body.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/read.hpp>
-#include <boost/beast/http/write.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
 #include <boost/regex.hpp>
 #include <fmt/format.h>
@@ -22,9 +22,11 @@
 #include <openssl/evp.h>
 #include <openssl/ssl.h>
 #include <openssl/x509_vfy.h>
+#include <sys/socket.h>
 
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -237,6 +239,127 @@ void truncated_is_eof(Parser& parser, error_code& ec) {
   parser.put_eof(ec);
 }
 
+// The request, as Beast writes a request with these three fields.
+std::string request_text(bool head, std::string_view path, std::string_view host) {
+  return fmt::format("{} {} HTTP/1.1\r\nHost: {}\r\nUser-Agent: lvsd\r\nConnection: close\r\n\r\n",
+                     head ? "HEAD" : "GET", path, host);
+}
+
+// A plain connection: a socket of the shared epoll set, written to and read from with plain
+// system calls, the reply parsed by Beast's synchronous reads between waits (the same
+// parsing as its asynchronous ones, without a composed operation and a trip through the
+// loop per read).
+class PlainTransport {
+ public:
+  PlainTransport(SocketWaits& waits, SocketWaits::Socket& socket) : waits_(waits), socket_(socket) {}
+
+  asio::awaitable<error_code> send(std::string_view bytes) {
+    while (!bytes.empty()) {
+      const auto sent = ::send(socket_.fd(), bytes.data(), bytes.size(), MSG_NOSIGNAL);
+      if (sent >= 0) {
+        bytes.remove_prefix(static_cast<std::size_t>(sent));
+      } else if (errno != EINTR) {
+        if (errno != EAGAIN && errno != EWOULDBLOCK) co_return error_code(errno, boost::system::system_category());
+        auto [ec] = co_await waits_.wait(socket_, SocketWaits::Ready::Write, asio::as_tuple(asio::use_awaitable));
+        if (ec) co_return ec;
+      }
+    }
+    co_return error_code();
+  }
+
+  template <class Parser>
+  asio::awaitable<error_code> read_header(beast::flat_buffer& buffer, Parser& parser) {
+    return keep_reading([this, b = &buffer, p = &parser](error_code& ec) { http::read_header(*this, *b, *p, ec); });
+  }
+  template <class Parser>
+  asio::awaitable<error_code> read(beast::flat_buffer& buffer, Parser& parser) {
+    return keep_reading([this, b = &buffer, p = &parser](error_code& ec) { http::read(*this, *b, *p, ec); });
+  }
+
+  // SyncReadStream, for Beast: what the socket holds, would_block when it holds nothing yet.
+  template <class MutableBuffers>
+  std::size_t read_some(const MutableBuffers& buffers, error_code& ec) {
+    ec = {};
+    for (auto it = asio::buffer_sequence_begin(buffers); it != asio::buffer_sequence_end(buffers); ++it) {
+      const asio::mutable_buffer into = *it;
+      if (into.size() == 0) continue;
+      for (;;) {
+        const auto got = ::recv(socket_.fd(), into.data(), into.size(), 0);
+        if (got > 0) {
+          received_ += static_cast<std::size_t>(got);
+          return static_cast<std::size_t>(got);
+        }
+        if (got == 0) {
+          ec = asio::error::eof;
+          return 0;
+        }
+        if (errno == EINTR) continue;
+        if (errno == EAGAIN || errno == EWOULDBLOCK) ec = asio::error::would_block;
+        else ec.assign(errno, boost::system::system_category());
+        return 0;
+      }
+    }
+    return 0;
+  }
+  template <class MutableBuffers>
+  std::size_t read_some(const MutableBuffers& buffers) {
+    error_code ec;
+    const std::size_t n = read_some(buffers, ec);
+    if (ec) throw boost::system::system_error(ec);
+    return n;
+  }
+
+ private:
+  // Reads until `step` (one of Beast's reads, which stops at would_block with its parser
+  // and buffer as they were) says something else. The socket's set is edge-triggered:
+  // a wait comes only after a read found it empty.
+  template <class Step>
+  asio::awaitable<error_code> keep_reading(Step step) {
+    for (;;) {
+      // A server that sends fast keeps the socket full: the rest of the loop gets its turn
+      // after each chunk, as it does between Asio's reads.
+      if (received_ >= kChunk) {
+        received_ = 0;
+        co_await asio::post(co_await asio::this_coro::executor, asio::use_awaitable);
+      }
+      error_code ec;
+      step(ec);
+      if (ec != asio::error::would_block) co_return ec;
+      received_ = 0;
+      auto [waited] = co_await waits_.wait(socket_, SocketWaits::Ready::Read, asio::as_tuple(asio::use_awaitable));
+      if (waited) co_return waited;
+    }
+  }
+
+  SocketWaits& waits_;
+  SocketWaits::Socket& socket_;
+  std::size_t received_ = 0;  // since the last wait or turn given
+};
+
+// A TLS connection: Beast's asynchronous reads on the stream.
+class TlsTransport {
+ public:
+  explicit TlsTransport(beast::ssl_stream<tcp::socket>& stream) : stream_(stream) {}
+
+  asio::awaitable<error_code> send(std::string_view bytes) {
+    auto [ec, n] = co_await asio::async_write(stream_, asio::buffer(bytes), asio::as_tuple(asio::use_awaitable));
+    co_return ec;
+  }
+  template <class Parser>
+  asio::awaitable<error_code> read_header(beast::flat_buffer& buffer, Parser& parser) {
+    auto [ec, n] = co_await http::async_read_header(stream_, buffer, parser, asio::as_tuple(asio::use_awaitable));
+    co_return ec;
+  }
+  template <class Parser>
+  asio::awaitable<error_code> read(beast::flat_buffer& buffer, Parser& parser) {
+    auto [ec, n] = co_await http::async_read(stream_, buffer, parser, asio::as_tuple(asio::use_awaitable));
+    co_return ec;
+  }
+
+ private:
+  beast::ssl_stream<tcp::socket>& stream_;
+};
+
 // The body regex: ECMAScript as the config checked it with std::regex, matched by
 // Boost.Regex. libstdc++'s matcher recurses once per character a repetition takes (".*ok"
 // over the default 64 KiB overflows the stack) and its search is quadratic (".*down" over
@@ -343,6 +466,9 @@ struct HttpProber::State {
   std::shared_ptr<ssl::context> tls;  // https only
   std::string tls_error;              // no context: every attempt fails with this
   std::vector<std::optional<BodyRegex>> regexes;  // one per URL
+  // http only: the set its sockets wait on, shared with the other http checks and held
+  // between attempts (else it would be made again at the next attempt).
+  std::shared_ptr<SocketWaits> waits;
 };
 
 // One request of one URL on one connection.
@@ -427,13 +553,26 @@ asio::awaitable<Result> HttpProber::probe(const Target& target) {
 }
 
 asio::awaitable<HttpProber::Outcome> HttpProber::fetch(const Target& target, const Request& rq) {
+  return https_ ? fetch_tls(target, rq) : fetch_plain(target, rq);
+}
+
+asio::awaitable<HttpProber::Outcome> HttpProber::fetch_plain(const Target& target, const Request& rq) {
+  // Asked for at each attempt: the prober may have outlived the io_context of the last.
+  const auto waits = SocketWaits::shared(co_await asio::this_coro::executor);
+  state_->waits = waits;
+  auto connected = co_await waits->connect(target);
+  auto* socket = std::get_if<SocketWaits::Socket>(&connected);
+  if (!socket) co_return Outcome::verdict(std::get<Result>(std::move(connected)));
+  PlainTransport transport(*waits, *socket);
+  co_return co_await exchange(transport, rq);
+}
+
+asio::awaitable<HttpProber::Outcome> HttpProber::fetch_tls(const Target& target, const Request& rq) {
   tcp::socket socket(co_await asio::this_coro::executor);
   const auto peer = to_asio(target.endpoint);
   if (auto failed = prepare(socket, peer.protocol(), target)) co_return Outcome::verdict(*failed);
   auto [ec] = co_await socket.async_connect(peer, asio::as_tuple(asio::use_awaitable));
   if (ec) co_return Outcome::verdict(failure(connect_failure(ec)));
-  if (!https_) co_return co_await exchange(socket, rq);
-
   beast::ssl_stream<tcp::socket> stream(std::move(socket), *state_->tls);
   SSL* ssl = stream.native_handle();
   if (!rq.sni.empty() && SSL_set_tlsext_host_name(ssl, rq.sni.c_str()) != 1)
@@ -452,20 +591,17 @@ asio::awaitable<HttpProber::Outcome> HttpProber::fetch(const Target& target, con
   }
   // No TLS shutdown: the request said Connection: close, and waiting for the server's
   // close_notify would only add a way to hang.
-  co_return co_await exchange(stream, rq);
+  TlsTransport transport(stream);
+  co_return co_await exchange(transport, rq);
 }
 
-template <class Stream>
-asio::awaitable<HttpProber::Outcome> HttpProber::exchange(Stream& stream, const Request& rq) {
+template <class Transport>
+asio::awaitable<HttpProber::Outcome> HttpProber::exchange(Transport& transport, const Request& rq) {
   const auto& url = spec_.urls[rq.url];
   const bool head = spec_.method == model::HttpMethod::Head;
-  http::request<http::empty_body> req{head ? http::verb::head : http::verb::get, rq.path, 11};
-  req.set(http::field::host, rq.host);
-  req.set(http::field::user_agent, "lvsd");
-  req.set(http::field::connection, "close");
   {
-    auto [ec, n] = co_await http::async_write(stream, req, asio::as_tuple(asio::use_awaitable));
-    if (ec) co_return Outcome::verdict(failure(send_failure(ec)));
+    const std::string request = request_text(head, rq.path, rq.host);
+    if (const auto ec = co_await transport.send(request)) co_return Outcome::verdict(failure(send_failure(ec)));
   }
 
   // The parser, the buffer and the body's digests on the heap, not in the frame: with them
@@ -481,7 +617,7 @@ asio::awaitable<HttpProber::Outcome> HttpProber::exchange(Stream& stream, const 
   parser.body_limit(boost::none);  // judged after the status, below
   parser.skip(head);
   {
-    auto [ec, n] = co_await http::async_read_header(stream, buffer, parser, asio::as_tuple(asio::use_awaitable));
+    auto ec = co_await transport.read_header(buffer, parser);
     truncated_is_eof(parser, ec);
     if (ec) co_return Outcome::verdict(failure(reply_failure(ec)));
   }
@@ -510,7 +646,7 @@ asio::awaitable<HttpProber::Outcome> HttpProber::exchange(Stream& stream, const 
   while (!parser.is_done()) {
     parser.get().body().data = chunk.get();
     parser.get().body().size = chunk_size;
-    auto [ec, n] = co_await http::async_read(stream, buffer, parser, asio::as_tuple(asio::use_awaitable));
+    auto ec = co_await transport.read(buffer, parser);
     if (ec == http::error::need_buffer) ec = {};
     body.add({chunk.get(), chunk_size - parser.get().body().size});
     truncated_is_eof(parser, ec);

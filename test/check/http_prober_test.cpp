@@ -30,6 +30,7 @@
 
 #include "lvsd/check/runner.hpp"
 #include "probe_helpers.hpp"
+#include "socket_setup.hpp"
 #include "tls_helpers.hpp"
 
 namespace lvsd::check {
@@ -550,6 +551,7 @@ TEST(HttpProber, ManyAttemptsLeaveNoDescriptorBehind) {
   const auto refused = closed_port();
   HttpProber http(check_of({.digest = model::Digest{model::DigestAlgorithm::Md5, kHelloMd5}}), false);
   HttpProber https(model::HttpCheck{}, true);
+  const auto waits = SocketWaits::shared(io.get_executor());  // the checks' epoll set, one for them all
   const auto before = open_fds();
   int served = 0;
   for (int i = 0; i < 100; ++i) {
@@ -562,6 +564,67 @@ TEST(HttpProber, ManyAttemptsLeaveNoDescriptorBehind) {
   }
   ASSERT_TRUE(run_until(io, [&] { return seen.closed == served; }));
   EXPECT_EQ(open_fds(), before);
+}
+
+TEST(HttpProber, TheChecksEpollSetGoesWithTheLastProber) {
+  asio::io_context io;
+  Seen seen;
+  Server server(io, http_server(seen, always(200)));
+  const auto before = open_fds();
+  std::optional<HttpProber> first(std::in_place, model::HttpCheck{}, false);
+  std::optional<HttpProber> second(std::in_place, model::HttpCheck{}, false);
+  EXPECT_EQ(probe(io, *first, loopback(server.port())).reason, "HTTP 200");
+  EXPECT_EQ(probe(io, *second, loopback(server.port())).reason, "HTTP 200");
+  EXPECT_EQ(open_fds(), before + 1);  // one set for both
+  first.reset();
+  EXPECT_EQ(open_fds(), before + 1);
+  second.reset();
+  EXPECT_EQ(open_fds(), before);
+}
+
+TEST(HttpProber, AProberMayOutliveItsIoContext) {
+  // The io_context's end closes the set the prober holds; the prober then goes without
+  // touching the io_context, and probes again on another.
+  const auto before = open_fds();
+  std::optional<HttpProber> prober(std::in_place, model::HttpCheck{}, false);
+  for (int i = 0; i < 2; ++i) {
+    asio::io_context io;
+    Seen seen;
+    Server server(io, http_server(seen, always(200)));
+    EXPECT_EQ(probe(io, *prober, loopback(server.port())).reason, "HTTP 200");
+  }
+  EXPECT_EQ(open_fds(), before);
+  prober.reset();
+  EXPECT_EQ(open_fds(), before);
+}
+
+// Sends `all` in pieces of `piece` bytes, 2 ms apart.
+asio::awaitable<void> serve_in_pieces(tcp::socket s, Seen* seen, std::string all, std::size_t piece) {
+  co_await read_request(s, seen);
+  asio::steady_timer pause(s.get_executor());
+  for (std::size_t at = 0; at < all.size(); at += piece) {
+    auto [ec, n] = co_await asio::async_write(s, asio::buffer(all.substr(at, piece)), kTuple);
+    if (ec) break;
+    pause.expires_after(2ms);
+    co_await pause.async_wait(kTuple);
+  }
+  s.close();
+  ++seen->closed;
+}
+
+TEST(HttpProber, ALongBodyInPiecesAndAtOnce) {
+  // Read as it comes, with waits between pieces, or a turn of the loop given every 64 KiB
+  // when the socket keeps full: the digest and the regex see all of it.
+  asio::io_context io;
+  Seen seen;
+  const std::string body = std::string(300000, 'x') + "hello\n";
+  const std::string all = reply(200, body);
+  Server pieces(io, [&](tcp::socket s) { return serve_in_pieces(std::move(s), &seen, all, 7000); });
+  Server at_once(io, [&](tcp::socket s) { return serve_in_pieces(std::move(s), &seen, all, all.size()); });
+  const model::Digest md5{model::DigestAlgorithm::Md5, body_digest(model::DigestAlgorithm::Md5, body)};
+  const model::HttpCheck spec = check_of({.digest = md5, .regex = "xhello", .regex_bytes = 400000});
+  EXPECT_EQ(probe(io, spec, pieces.port()).reason, "HTTP 200");
+  EXPECT_EQ(probe(io, spec, at_once.port()).reason, "HTTP 200");
 }
 
 // ---- HTTPS

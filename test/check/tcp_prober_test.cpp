@@ -1,5 +1,7 @@
 // The TCP prober and its connector against real loopback sockets: accepts, refuses, never
-// accepts; many connects at once, timeouts, a connector gone while connects wait.
+// accepts; many connects at once, timeouts, a connector gone while connects wait; and the
+// epoll set under the connector: a burst served in turns with the timers between, a busy
+// loop still giving the sockets their turns, readiness that came unwaited for kept.
 #include "lvsd/check/tcp_prober.hpp"
 
 #include <boost/asio/bind_cancellation_slot.hpp>
@@ -7,16 +9,28 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
 #include <gtest/gtest.h>
 
 #include <sys/socket.h>
+#include <unistd.h>
 
+#include <chrono>
 #include <cstdio>
+#include <exception>
+#include <functional>
 #include <optional>
+#include <stdexcept>
 #include <string>
+#include <variant>
+#include <vector>
 
 #include "lvsd/check/runner.hpp"
 #include "probe_helpers.hpp"
+#include "socket_setup.hpp"
 
 namespace lvsd::check {
 namespace {
@@ -293,6 +307,126 @@ TEST(TcpConnector, AnInterfaceThatDoesNotExistIsTheVerdict) {
   EXPECT_FALSE(r.up);
   // SO_BINDTODEVICE needs CAP_NET_RAW: either refusal names the interface.
   EXPECT_EQ(r.reason.rfind("cannot bind to interface nosuch0: ", 0), 0u) << r.reason;
+}
+
+void rethrow(std::exception_ptr e) {
+  if (e) std::rethrow_exception(e);
+}
+
+// Connects, then (after `pause`, if any) waits until the socket has something to read,
+// and then takes `work` of the loop's time, as a check does with what it read.
+asio::awaitable<void> connect_and_wait_to_read(SocketWaits* waits, Target target, std::chrono::microseconds pause,
+                                               std::chrono::microseconds work, int* waiting, int* resumed) {
+  auto connected = co_await waits->connect(target);
+  auto& socket = std::get<SocketWaits::Socket>(connected);
+  if (pause.count() > 0) {
+    asio::steady_timer sleep(co_await asio::this_coro::executor, pause);
+    co_await sleep.async_wait(asio::use_awaitable);
+  }
+  ++*waiting;
+  co_await waits->wait(socket, SocketWaits::Ready::Read, asio::use_awaitable);
+  for (const auto until = std::chrono::steady_clock::now() + work; std::chrono::steady_clock::now() < until;) {
+  }
+  ++*resumed;
+}
+
+// `count` sockets of `waits`, connected and waiting to read, each taking `work` once
+// resumed; and the server's side of each, a plain descriptor with a byte written to it
+// (so that the loop has nothing else to do).
+class ReadyBurst {
+ public:
+  ReadyBurst(asio::io_context& io, SocketWaits& waits, int count, std::chrono::microseconds work)
+      : listener_(io, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0), true) {
+    listener_.listen(1024);
+    const auto target = loopback(listener_.local_endpoint().port());
+    for (int i = 0; i < count; ++i)
+      asio::co_spawn(io, connect_and_wait_to_read(&waits, target, 0ms, work, &waiting_, &resumed_), rethrow);
+    const auto deadline = std::chrono::steady_clock::now() + 2s;
+    while (waiting_ < count && std::chrono::steady_clock::now() < deadline) io.run_one_for(10ms);
+    io.poll();  // nothing left over in the loop's queue
+    for (int i = 0; i < waiting_; ++i) {
+      accepted_.push_back(::accept(listener_.native_handle(), nullptr, nullptr));
+      if (accepted_.back() < 0 || ::write(accepted_.back(), "x", 1) != 1)
+        throw std::runtime_error("the server side failed");
+    }
+  }
+  ~ReadyBurst() {
+    for (const int fd : accepted_) ::close(fd);
+  }
+  ReadyBurst(const ReadyBurst&) = delete;
+  ReadyBurst& operator=(const ReadyBurst&) = delete;
+  int waiting() const { return waiting_; }
+  int resumed() const { return resumed_; }
+
+ private:
+  tcp::acceptor listener_;
+  std::vector<int> accepted_;
+  int waiting_ = 0, resumed_ = 0;
+};
+
+TEST(SocketWaits, ABurstIsServedInTurnsWithTheTimersBetween) {
+  // 100 sockets readable at once, each 100 us of work, and a timer due: the timer's handler
+  // runs after one turn of them, not after all of them.
+  asio::io_context io;
+  SocketWaits waits(io.get_executor());
+  ReadyBurst burst(io, waits, 100, 100us);
+  ASSERT_EQ(burst.waiting(), 100);
+  int resumed_before_timer = -1;
+  asio::steady_timer due(io, std::chrono::steady_clock::now());
+  due.async_wait([&](boost::system::error_code) { resumed_before_timer = burst.resumed(); });
+  io.run_for(2s);
+  EXPECT_EQ(burst.resumed(), 100);
+  EXPECT_GE(resumed_before_timer, 1);
+  EXPECT_LE(resumed_before_timer, SocketWaits::kMinTurn / 100us + 1);
+  EXPECT_EQ(waits.watched(), 0u);
+}
+
+TEST(SocketWaits, ABusyLoopStillGivesTheSocketsTheirTurns) {
+  // The rest of the loop takes 20 ms a turn (a timer that comes back at once): the sockets'
+  // turns grow to match, so that 100 of them (10 ms of work) are through within two of its
+  // turns, not one kMinTurn of them per turn.
+  asio::io_context io;
+  SocketWaits waits(io.get_executor());
+  ReadyBurst burst(io, waits, 100, 100us);
+  ASSERT_EQ(burst.waiting(), 100);
+  int busy_turns = 0, busy_turns_before_all = -1;
+  asio::steady_timer busy(io);
+  std::function<void(boost::system::error_code)> spin = [&](boost::system::error_code) {
+    if (burst.resumed() == 100) {
+      busy_turns_before_all = busy_turns;
+      return;
+    }
+    ++busy_turns;
+    for (const auto until = std::chrono::steady_clock::now() + 20ms; std::chrono::steady_clock::now() < until;) {
+    }
+    busy.expires_after(0ms);
+    busy.async_wait(spin);
+  };
+  busy.expires_after(0ms);
+  busy.async_wait(spin);
+  io.run_for(5s);
+  EXPECT_EQ(burst.resumed(), 100);
+  EXPECT_GE(busy_turns_before_all, 0);
+  EXPECT_LE(busy_turns_before_all, 2);
+}
+
+TEST(SocketWaits, AReadinessThatCameWhileNobodyWaitedIsKept) {
+  // The set is edge-triggered: data that came while the check was doing something else
+  // (here, sleeping) ends its next wait at once, rather than leaving it for an edge that
+  // never comes.
+  asio::io_context io;
+  tcp::acceptor listener(io, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+  SocketWaits waits(io.get_executor());
+  tcp::socket accepted(io);
+  listener.async_accept(accepted, [&](boost::system::error_code ec) {
+    if (!ec) asio::write(accepted, asio::buffer("x", 1));
+  });
+  int waiting = 0, resumed = 0;
+  const auto target = loopback(listener.local_endpoint().port());
+  asio::co_spawn(io, connect_and_wait_to_read(&waits, target, 100ms, 0us, &waiting, &resumed), rethrow);
+  io.run_for(2s);
+  EXPECT_EQ(waiting, 1);
+  EXPECT_EQ(resumed, 1);
 }
 
 }  // namespace

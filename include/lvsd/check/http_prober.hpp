@@ -53,9 +53,14 @@ class HttpProber final : public Prober {
   struct State;
   struct Request;
   struct Outcome;
-  template <class Stream>
-  boost::asio::awaitable<Outcome> exchange(Stream& stream, const Request& request);
+  // The request and the reply judged, on a plain or a TLS connection.
+  template <class Transport>
+  boost::asio::awaitable<Outcome> exchange(Transport& transport, const Request& request);
+  // One request on a new connection: plain through the shared epoll set of the check
+  // sockets, TLS on an Asio socket.
   boost::asio::awaitable<Outcome> fetch(const Target& target, const Request& request);
+  boost::asio::awaitable<Outcome> fetch_plain(const Target& target, const Request& request);
+  boost::asio::awaitable<Outcome> fetch_tls(const Target& target, const Request& request);
 
   model::HttpCheck spec_;
   bool https_;

@@ -11,13 +11,15 @@
 
 namespace lvsd::check {
 
-// The connects of the process's tcp checks, waited for on one epoll set of their own that
-// the io_context watches as one descriptor. A check is then socket, connect, one epoll_ctl,
-// getsockopt, setsockopt and close, and the connects that end together are collected by
-// one epoll_wait: at 10,000 checks a second the system calls are most of a check's cost,
-// and an Asio socket spends three more on each (FIONBIO, an epoll_ctl to watch for
-// writing, a poll). Used from one thread; must outlive the connects under way and must not
-// outlive its io_context.
+class SocketWaits;  // src/check/socket_setup.hpp
+
+// The connects of the process's tcp checks, waited for on the epoll set that the check
+// sockets of the io_context share, which the io_context watches as one descriptor. A check
+// is then socket, connect, one epoll_ctl, getsockopt, setsockopt and close, and the connects
+// that end together are collected by one epoll_wait: at 10,000 checks a second the system
+// calls are most of a check's cost, and an Asio socket spends three more on each (FIONBIO,
+// an epoll_ctl to watch for writing, a poll). Used from one thread; must outlive the
+// connects under way.
 class TcpConnector {
  public:
   explicit TcpConnector(boost::asio::any_io_executor executor);
@@ -31,12 +33,11 @@ class TcpConnector {
   // by cancelling it (any cancellation type), which closes the socket.
   boost::asio::awaitable<Result> connect(const Target& target);
 
-  // Connects under way.
+  // Sockets under way in the set (those of the other checks on it too).
   std::size_t pending() const;
 
  private:
-  struct State;
-  std::shared_ptr<State> state_;
+  std::shared_ptr<SocketWaits> waits_;
 };
 
 class TcpProber final : public Prober {

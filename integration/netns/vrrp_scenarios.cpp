@@ -307,6 +307,63 @@ TEST_F(Scenario, TheClassicPairOfEtcLvsdToml) {
   EXPECT_LT(garp, 3000 + 1000.0 * (256 - 90) / 256 + 100);
 }
 
+// A reload that changes one instance restarts that one only. A is master of two instances;
+// SIGHUP with VI_2's priority changed: VI_2 is given up and taken back (B holds .20
+// meanwhile), and VI_1's VIP stays on A alone at every sample, every ping answered. Before
+// units, a reload gave up both. `lvsctl status` reads both instances through the VRRP
+// process's control socket, before and after.
+TEST_F(Scenario, AReloadRestartsOnlyTheInstanceItChanges) {
+  const auto two = [&](int p1, int p2) {
+    return "[global]\nscript_user = \"nobody\"\ncontrol_socket = \"" + dir_ + "/ctl.sock\"\n\n" +
+           "[[vrrp_instance]]\nname = \"VI_1\"\ninterface = \"eth0\"\nvrid = 51\npriority = " + std::to_string(p1) +
+           "\nadvert_int = \"100ms\"\ngarp_master_repeat = 1\nvirtual_ipaddress = [\"192.0.2.10/24\"]\n\n" +
+           "[[vrrp_instance]]\nname = \"VI_2\"\ninterface = \"eth0\"\nvrid = 52\npriority = " + std::to_string(p2) +
+           "\nadvert_int = \"100ms\"\ngarp_master_repeat = 1\nvirtual_ipaddress = [\"192.0.2.20/24\"]\n";
+  };
+  Capture capture(c_, "eth0");
+  ASSERT_TRUE(capture.ok());
+  auto& a = lvsd(a_, two(150, 150));
+  auto& b = lvsd(b_, two(100, 100));
+  ASSERT_TRUE(eventually([&] { return holds(a_) && holds(a_, "192.0.2.20/"); }, 5000ms)) << a.log() << b.log();
+  const std::string status = LVSCTL_BINARY " status -s " + dir_ + "/ctl.sock";
+  // (the parent of both the socket's directory and lvsctl: A's namespace)
+  ASSERT_TRUE(eventually([&] { return a_.run(status + " >/dev/null"); }, 3000ms)) << a.log();
+  const std::string before = a_.output(status);
+  EXPECT_NE(before.find("VI_1"), std::string::npos) << before;
+  EXPECT_NE(before.find("VI_2"), std::string::npos) << before;
+  EXPECT_NE(before.find("MASTER"), std::string::npos) << before;
+
+  Sampler sampler(c_, kVip, {{&a_, "eth0"}, {&b_, "eth0"}}, the_vip());
+  ASSERT_TRUE(sampler.ok());
+  std::this_thread::sleep_for(300ms);
+  const auto reloaded = Clock::now();
+  write(a_.name() + ".toml", two(150, 140));
+  ASSERT_EQ(::kill(a.pid(), SIGHUP), 0);
+  ASSERT_TRUE(eventually([&] { return a.log().find("reload: instance VI_2 changed") != std::string::npos; }, 3000ms))
+      << a.log();
+  // VI_2 given up (B takes .20), then preempted back by A at 140 > 100.
+  ASSERT_TRUE(eventually([&] { return holds(b_, "192.0.2.20/"); }, 2000ms)) << a.log() << b.log();
+  ASSERT_TRUE(eventually([&] { return holds(a_, "192.0.2.20/") && !holds(b_, "192.0.2.20/"); }, 3000ms))
+      << a.log() << b.log();
+  std::this_thread::sleep_for(300ms);
+  sampler.stop();
+  std::size_t samples = 0, a_alone = 0;
+  for (const auto& s : sampler.samples()) {
+    if (s.at < reloaded) continue;
+    ++samples;
+    if (s.holds.size() == 2 && s.holds[0] && !s.holds[1]) ++a_alone;
+  }
+  const auto lost_pings = lost(sampler, capture, reloaded, Clock::now() - 400ms);
+  std::printf("RESULT-FIGURES reload of one instance: VI_1 held by A alone in %zu of %zu samples, %zu of its pings lost\n",
+              a_alone, samples, lost_pings);
+  EXPECT_GT(samples, 50u);
+  EXPECT_EQ(a_alone, samples) << a.log() << b.log();
+  EXPECT_EQ(lost_pings, 0u);
+  EXPECT_EQ(a.log().find("reload: instance VI_1"), std::string::npos) << a.log();
+  const std::string after = a_.output(status);
+  EXPECT_NE(after.find("priority 140"), std::string::npos) << after;
+}
+
 // etc/examples/dual-master.toml: each director master for one VIP; when A dies, B has both.
 TEST_F(Scenario, DualMasterWithItsExampleFile) {
   const std::string a_text = example("examples/dual-master.toml");

@@ -4,9 +4,11 @@
 
 #include <cstdio>
 
+#include "lvsd/control/client.hpp"
 #include "lvsd/ipvs/netlink_backend.hpp"
 #include "lvsd/ipvs/render.hpp"
 #include "probe.hpp"
+#include "status.hpp"
 
 namespace {
 
@@ -93,6 +95,16 @@ int main(int argc, char** argv) {
   bool save_numeric = false;
   save->add_flag("-n,--numeric", save_numeric, "Addresses and ports as numbers (always the case)");
 
+  // status: what the VRRP process says of its instances, through its control socket.
+  auto* status = app.add_subcommand("status", "Print the VRRP instances' state, trackers and conflicts");
+  std::string status_socket = "/run/lvsd/lvsd.sock";
+  bool status_json = false;
+  status
+      ->add_option("-s,--socket", status_socket,
+                   "The control_socket of lvsd.toml (default /run/lvsd/lvsd.sock); the VRRP process's is beside it")
+      ->type_name("PATH");
+  status->add_flag("--json", status_json, "The reply as it came, one JSON object");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -125,6 +137,25 @@ int main(int argc, char** argv) {
       return 2;
     }
     return lvsd::cli::run_probe(*target, lvsd::model::Millis{probe_timeout_ms});
+  }
+  if (status->parsed()) {
+    const auto reply = lvsd::control::request(lvsd::control::vrrp_socket_path(status_socket),
+                                              nlohmann::json{{"command", "status"}}, std::chrono::seconds(5));
+    if (!reply) {
+      fmt::print(stderr, "lvsctl: {}\n", reply.error());
+      return 1;
+    }
+    if (status_json) {
+      fmt::print("{}\n", reply->dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+      return 0;
+    }
+    try {
+      fmt::print("{}", lvsd::cli::render_vrrp_status(*reply));
+    } catch (const nlohmann::json::exception& e) {
+      fmt::print(stderr, "lvsctl: the VRRP process's reply is not what this lvsctl reads: {}\n", e.what());
+      return 1;
+    }
+    return 0;
   }
   if (list->parsed()) {
     lvsd::ipvs::ListOptions options;

@@ -1,4 +1,4 @@
-// The VRRP process: one io_context, one vrrp::Node, signals, reloads.
+// The VRRP process: one io_context, one vrrp::Node, its control socket, signals, reloads.
 #include "lvsd/daemon/vrrp_process.hpp"
 
 #include <fmt/format.h>
@@ -8,13 +8,20 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <csignal>
 #include <memory>
 #include <optional>
+#include <utility>
+#include <stdexcept>
 #include <vector>
 
 #include "lvsd/config/config.hpp"
+#include "lvsd/control/client.hpp"
+#include "lvsd/control/server.hpp"
+#include "lvsd/daemon/vrrp_status.hpp"
+#include "lvsd/daemon/vrrp_units.hpp"
 #include "lvsd/vrrp/node.hpp"
 
 namespace lvsd::daemon {
@@ -22,31 +29,65 @@ namespace {
 namespace asio = boost::asio;
 using namespace std::chrono_literals;
 
-// What of a config the VRRP process runs on.
-bool same_vrrp(const model::Desired& a, const model::Desired& b) {
-  return a.globals.script_user == b.globals.script_user && a.vrrp == b.vrrp && a.vrrp_instances == b.vrrp_instances &&
-         a.sync_groups == b.sync_groups;
-}
-
 class VrrpProcess {
  public:
   VrrpProcess(std::string path, model::Desired desired)
       : path_(std::move(path)), desired_(std::move(desired)), signals_(io_, SIGHUP, SIGTERM, SIGINT), sweep_(io_) {}
 
   int run() {
-    start_node();
+    spdlog::info("{}: {} VRRP instance{}", path_, desired_.vrrp_instances.size(),
+                 desired_.vrrp_instances.size() == 1 ? "" : "s");
+    for (auto& unit : vrrp_units(desired_)) start_unit(std::move(unit));
+    serve_control();
     wait_signal();
     io_.run();
     return 0;
   }
 
  private:
-  void start_node() {
-    node_ = std::make_unique<vrrp::Node>(io_.get_executor(), desired_,
-                                         [](std::string_view line) { spdlog::info("{}", line); });
-    spdlog::info("{}: {} VRRP instance{}", path_, desired_.vrrp_instances.size(),
-                 desired_.vrrp_instances.size() == 1 ? "" : "s");
-    node_->start();
+  // A sync group, or an instance in none, on a node of its own: a reload restarts only the
+  // units it changes (vrrp_units.hpp).
+  void start_unit(VrrpUnit unit) {
+    auto node = std::make_unique<vrrp::Node>(io_.get_executor(), unit.desired,
+                                             [](std::string_view line) { spdlog::info("{}", line); });
+    node->start();
+    units_.push_back({std::move(unit), std::move(node)});
+  }
+
+  // The control socket beside the pool process's (control::vrrp_socket_path). VRRP never
+  // depends on it: a socket that cannot be served is logged, and the instances run on. A
+  // reload that moves it or changes its group serves the new one; the old one stays until
+  // the new one is open.
+  void serve_control() {
+    control::ServerOptions options{.path = control::vrrp_socket_path(desired_.globals.control_socket),
+                                   .group = desired_.globals.control_group};
+    if (control_ && control_->path() == options.path && control_->options().group == options.group) return;
+    // The same path with another group: the old socket must go first, or it would be "another
+    // lvsd" to the new one.
+    if (control_ && control_->path() == options.path) control_.reset();
+    auto server = control::Server::open(io_.get_executor(), options);
+    if (!server) {
+      spdlog::error("control socket: {}; lvsctl status cannot reach the VRRP process{}", server.error(),
+                    control_ ? fmt::format(" there (still served at {})", control_->path()) : "");
+      return;
+    }
+    (*server)->handle("status", [this](const nlohmann::json&) {
+      if (stopping_) throw std::runtime_error("the VRRP process is stopping");
+      std::vector<vrrp::InstanceStatus> instances;
+      vrrp::NotifierCounters notify;
+      for (const auto& u : units_) {
+        for (auto& s : u.node->status()) instances.push_back(std::move(s));
+        const auto& c = u.node->notify_counters();
+        notify.commands_run += c.commands_run;
+        notify.commands_failed += c.commands_failed;
+        notify.fifo_lines += c.fifo_lines;
+        notify.fifo_dropped += c.fifo_dropped;
+      }
+      return vrrp_status_json(instances, notify);
+    });
+    spdlog::info("control socket {}{}", options.path,
+                 options.group.empty() ? " (root only)" : fmt::format(" (root and group {})", options.group));
+    control_ = std::move(*server);
   }
 
   // A stopped node lives until its loops (trackers, notify_stop commands) have ended: its
@@ -79,7 +120,9 @@ class VrrpProcess {
       }
       spdlog::info("signal {}: giving up the VRRP instances", signo);
       stopping_ = true;
-      retire(std::move(node_));
+      control_.reset();  // lvsctl then says the process is gone rather than waiting on it
+      for (auto& u : std::exchange(units_, {})) retire(std::move(u.node));
+      sweep();  // (with no unit, nothing else ends the loop)
     });
   }
 
@@ -90,14 +133,38 @@ class VrrpProcess {
       spdlog::error("reload: {} has {} errors; keeping the running VRRP instances", path_, result.errors.size());
       return;
     }
-    if (same_vrrp(*result.desired, desired_)) {
+    desired_ = std::move(*result.desired);
+    serve_control();
+    std::vector<VrrpUnit> next = vrrp_units(desired_);
+    std::vector<VrrpUnit> now;
+    for (const auto& u : units_) now.push_back(u.unit);
+    const VrrpReload plan = plan_vrrp_reload(now, next);
+    if (plan.stop.empty() && plan.start.empty()) {
       spdlog::info("reload: VRRP configuration unchanged");
       return;
     }
-    spdlog::info("reload: VRRP configuration changed; restarting the instances");
-    desired_ = std::move(*result.desired);
-    retire(std::move(node_));
-    start_node();
+    // Given up first (priority 0, VIPs removed), so that a changed unit's new node never
+    // meets its old one on the wire.
+    for (const std::size_t i : plan.stop) {
+      spdlog::info("reload: {} {}; giving it up", units_[i].unit.key,
+                   std::any_of(next.begin(), next.end(), [&](const VrrpUnit& n) { return n.key == units_[i].unit.key; })
+                       ? "changed"
+                       : "gone");
+      retire(std::move(units_[i].node));
+    }
+    std::vector<Unit> old = std::exchange(units_, {});
+    for (std::size_t i = 0; i < next.size(); ++i) {
+      const bool kept = std::find(plan.kept.begin(), plan.kept.end(), i) != plan.kept.end();
+      if (!kept) {
+        spdlog::info("reload: starting {}", next[i].key);
+        start_unit(std::move(next[i]));
+        continue;
+      }
+      for (auto& o : old)
+        if (o.node && o.unit.key == next[i].key) units_.push_back(std::move(o));
+    }
+    spdlog::info("reload: {} VRRP unit{} restarted or started, {} given up, {} kept running", plan.start.size(),
+                 plan.start.size() == 1 ? "" : "s", plan.stop.size(), plan.kept.size());
   }
 
   static constexpr std::chrono::seconds kRetireLimit{10};
@@ -111,7 +178,12 @@ class VrrpProcess {
   asio::io_context io_;
   asio::signal_set signals_;
   asio::steady_timer sweep_;
-  std::unique_ptr<vrrp::Node> node_;
+  struct Unit {
+    VrrpUnit unit;
+    std::unique_ptr<vrrp::Node> node;
+  };
+  std::vector<Unit> units_;
+  std::unique_ptr<control::Server> control_;  // null when it could not be served
   std::vector<Retiring> retiring_;
   bool stopping_ = false;
 };

@@ -359,7 +359,14 @@ std::vector<InstanceStatus> Node::status() const {
     if (m->runner) {
       s.conflicts = m->runner->conflicts();
       s.yielded = m->runner->yielded();
+      s.counters = m->runner->counters();
+      s.edge_counters = m->runner->edge_counters();
     }
+    // Before start() the trackers are not made yet: each is listed, unknown.
+    for (std::size_t t = 0; t < m->config.trackers.size(); ++t)
+      s.trackers.push_back(TrackerReport{
+          .name = tracker_name(m->config.trackers[t]),
+          .status = m->trackers && t < m->trackers->statuses().size() ? m->trackers->statuses()[t] : TrackerStatus{}});
     out.push_back(std::move(s));
   }
   return out;

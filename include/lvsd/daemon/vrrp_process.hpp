@@ -9,10 +9,11 @@ namespace lvsd::daemon {
 // or SIGINT (priority-0 adverts, VIPs removed, notify_stop run). The exit status for lvsd:
 // 0 after a clean stop, 1 when the config cannot be read.
 //
-// A reload that leaves the VRRP part of the config as it was ([global] script_user, [vrrp],
-// instances and sync groups) changes nothing here: the pools' changes are the pool process's.
-// One that changes it gives up every instance and starts them again from the new config
-// (the peers hold the VIPs meanwhile, for about their skew time).
+// Each sync group, and each instance in none, runs on a vrrp::Node of its own (a unit,
+// vrrp_units.hpp). A reload restarts only the units it changes: an instance added, removed
+// or edited is given up (priority-0 adverts, VIPs removed) or started, and every other one
+// keeps its state and its VIPs, unseen by its peers. A change of [global] script_user or of
+// [vrrp] changes every unit. The pools' changes are the pool process's.
 int run_vrrp_process(const std::string& path);
 
 }  // namespace lvsd::daemon

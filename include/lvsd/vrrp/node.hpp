@@ -17,8 +17,17 @@
 #include "lvsd/vrrp/conflict.hpp"
 #include "lvsd/vrrp/instance.hpp"
 #include "lvsd/vrrp/notify.hpp"
+#include "lvsd/vrrp/runner.hpp"
+#include "lvsd/vrrp/trackers.hpp"
 
 namespace lvsd::vrrp {
+
+// One tracker of an instance, named as the config says it ("track_ping 10.0.0.1").
+struct TrackerReport {
+  std::string name;
+  TrackerStatus status;
+  bool operator==(const TrackerReport&) const = default;
+};
 
 // One instance as an operator asks about it (lvsctl status).
 struct InstanceStatus {
@@ -32,6 +41,9 @@ struct InstanceStatus {
   bool running = false;       // false: it could not be opened yet (retried every second)
   std::vector<Holder> conflicts;  // other holders of its VIPs seen on the data path now
   bool yielded = false;           // backup because it lost such a conflict
+  std::vector<TrackerReport> trackers;  // in config order
+  Counters counters;                    // the Instance's (zero until it runs)
+  RunnerCounters edge_counters;         // conflicts seen and yielded to, the edges' failures
 };
 
 // The instances of a config, run until stop().

@@ -148,10 +148,16 @@ void Engine::set(const model::Desired& desired) {
   servers_ = std::move(next);
   for (auto& [key, server] : servers_)
     for (auto& c : server.checks) c->owner = &server;
-  // The new checks' first round spread over their interval, in config order.
+  // The new checks' first round spread over their interval, in config order, each kind
+  // (type and interval) by itself.
+  std::vector<std::pair<model::CheckType, model::Millis::rep>> kinds;
+  kinds.reserve(fresh.size());
+  for (const auto& c : fresh) kinds.emplace_back(c->spec->type, c->spec->timing.interval.count());
+  const auto slots = spread_slots(kinds);
   const auto now = Clock::now();
   for (std::size_t i = 0; i < fresh.size(); ++i)
-    arm(fresh[i], now + first_delay(i, fresh.size(), fresh[i]->spec->timing, random_ ? random_() : 0.0));
+    arm(fresh[i], now + first_delay(slots[i].index, slots[i].count, fresh[i]->spec->timing,
+                                    random_ ? random_() : 0.0));
 }
 
 void Engine::arm(const std::shared_ptr<Check>& check, Clock::time_point when) {

@@ -341,6 +341,43 @@ TEST(EngineRounds, ChecksDueWithinOneTickStartInOnePass) {
   EXPECT_GE(starts.back() - starts.front(), 15ms);
 }
 
+TEST(EngineRounds, EachCheckTypeIsSpreadOverTheWholeInterval) {
+  // 60 tcp checks declared before 20 http ones, interval 200 ms: the http checks' first
+  // round covers the interval (not only its last quarter, where their places among all 80
+  // checks would put them).
+  asio::io_context io;
+  std::vector<Clock::time_point> tcp, http;
+  Engine engine(
+      io.get_executor(),
+      [&](const model::CheckSpec& spec) {
+        return std::make_unique<TimedProber>(spec.type == model::CheckType::Http ? http : tcp);
+      },
+      nullptr, nullptr, [] { return 0.0; });
+  model::VirtualServer vs;
+  vs.key = {.endpoint = ep("192.0.2.10:80")};
+  for (int i = 1; i <= 80; ++i) {
+    model::CheckSpec c = fast_check();
+    c.timing.interval = 200ms;
+    if (i > 60) {
+      c.type = model::CheckType::Http;
+      c.detail = model::HttpCheck{};
+    }
+    model::RealServer rs;
+    rs.endpoint = ep(fmt::format("10.0.1.{}:80", i).c_str());
+    rs.checks = {c};
+    vs.real_servers.push_back(rs);
+  }
+  const auto set_at = Clock::now();
+  engine.set(model::Desired{.virtual_servers = {vs}});
+  while ((tcp.size() < 60 || http.size() < 20) && Clock::now() - set_at < 5s) io.run_one_for(1s);
+  ASSERT_GE(http.size(), 20u);
+  ASSERT_GE(tcp.size(), 60u);
+  const auto first_http = *std::min_element(http.begin(), http.begin() + 20);
+  const auto last_http = *std::max_element(http.begin(), http.begin() + 20);
+  EXPECT_LT(first_http - set_at, 40ms);       // the first http check at the start, not at 150 ms
+  EXPECT_GE(last_http - first_http, 150ms);   // and the 20 over most of the interval (190 ms)
+}
+
 class ThrowingProber final : public Prober {
  public:
   asio::awaitable<Result> probe(const Target&) override {

@@ -30,6 +30,23 @@ TEST(Schedule, SpreadIsEvenOverOneInterval) {
   EXPECT_EQ(first_delay(0, 0, timing, 0.0), 0us);
 }
 
+TEST(Schedule, EachKindIsSpreadByItself) {
+  // 6 tcp checks then 2 http ones: the http ones at 0 and 1/2 of the interval, not 6/8, 7/8.
+  const std::vector<char> kinds{'t', 't', 't', 't', 't', 't', 'h', 'h'};
+  const auto slots = spread_slots(kinds);
+  ASSERT_EQ(slots.size(), 8u);
+  EXPECT_EQ(slots[0], (Slot{0, 6}));
+  EXPECT_EQ(slots[5], (Slot{5, 6}));
+  EXPECT_EQ(slots[6], (Slot{0, 2}));
+  EXPECT_EQ(slots[7], (Slot{1, 2}));
+  const model::CheckTiming timing{.interval = 1s};
+  EXPECT_EQ(first_delay(slots[7].index, slots[7].count, timing, 0.0), 500ms);
+  // Interleaved kinds keep their own order and counts.
+  const auto mixed = spread_slots(std::vector<int>{1, 2, 1, 2, 1});
+  EXPECT_EQ(mixed, (std::vector<Slot>{{0, 3}, {0, 2}, {1, 3}, {1, 2}, {2, 3}}));
+  EXPECT_TRUE(spread_slots(std::vector<int>{}).empty());
+}
+
 TEST(Schedule, WarmupAddsItsDrawnFraction) {
   const model::CheckTiming timing{.interval = 2s, .warmup = 10s};
   EXPECT_EQ(first_delay(1, 2, timing, 0.25), 1s + 2500ms);

@@ -4,6 +4,8 @@
 
 #include <chrono>
 #include <cstddef>
+#include <map>
+#include <vector>
 
 #include "lvsd/model/check.hpp"
 
@@ -14,6 +16,27 @@ namespace lvsd::check {
 // `warmup_fraction` (in [0, 1), drawn at random by the caller) of the check's warmup.
 std::chrono::microseconds first_delay(std::size_t index, std::size_t count, const model::CheckTiming& timing,
                                       double warmup_fraction);
+
+// Where each of a set of checks falls in its first round's spread: its index and count
+// among the checks of its kind, one kind being a check type with an interval (`kinds[i]`
+// names check i's kind; equal values, one kind). Each kind is spread over its interval by
+// itself, so that the costly checks (an https check costs several tcp checks) are as
+// evenly spread as the cheap ones: spread by their place among all checks, the 2,000 http
+// checks declared after 10,000 tcp checks would all fall in the last sixth of each interval,
+// at six times their average rate.
+struct Slot {
+  std::size_t index = 0;
+  std::size_t count = 0;
+  bool operator==(const Slot&) const = default;
+};
+template <class Kind>
+std::vector<Slot> spread_slots(const std::vector<Kind>& kinds) {
+  std::vector<Slot> slots(kinds.size());
+  std::map<Kind, std::size_t> seen;
+  for (std::size_t i = 0; i < kinds.size(); ++i) slots[i].index = seen[kinds[i]]++;
+  for (std::size_t i = 0; i < kinds.size(); ++i) slots[i].count = seen[kinds[i]];
+  return slots;
+}
 
 // Rounds start on the ticks of the steady clock, one millisecond apart: the checks due
 // within one tick start in one pass of the loop, after one wake-up (at 10,000 checks a

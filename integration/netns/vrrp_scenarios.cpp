@@ -313,8 +313,9 @@ TEST_F(Scenario, TheClassicPairOfEtcLvsdToml) {
 // units, a reload gave up both. `lvsctl status` reads both instances through the VRRP
 // process's control socket, before and after.
 TEST_F(Scenario, AReloadRestartsOnlyTheInstanceItChanges) {
-  const auto two = [&](int p1, int p2) {
-    return "[global]\nscript_user = \"nobody\"\ncontrol_socket = \"" + dir_ + "/ctl.sock\"\n\n" +
+  // Each director its own control socket (the namespaces share the file system).
+  const auto two = [&](const std::string& director, int p1, int p2) {
+    return "[global]\nscript_user = \"nobody\"\ncontrol_socket = \"" + dir_ + "/" + director + ".sock\"\n\n" +
            "[[vrrp_instance]]\nname = \"VI_1\"\ninterface = \"eth0\"\nvrid = 51\npriority = " + std::to_string(p1) +
            "\nadvert_int = \"100ms\"\ngarp_master_repeat = 1\nvirtual_ipaddress = [\"192.0.2.10/24\"]\n\n" +
            "[[vrrp_instance]]\nname = \"VI_2\"\ninterface = \"eth0\"\nvrid = 52\npriority = " + std::to_string(p2) +
@@ -322,22 +323,25 @@ TEST_F(Scenario, AReloadRestartsOnlyTheInstanceItChanges) {
   };
   Capture capture(c_, "eth0");
   ASSERT_TRUE(capture.ok());
-  auto& a = lvsd(a_, two(150, 150));
-  auto& b = lvsd(b_, two(100, 100));
+  auto& a = lvsd(a_, two("A", 150, 150));
+  auto& b = lvsd(b_, two("B", 100, 100));
   ASSERT_TRUE(eventually([&] { return holds(a_) && holds(a_, "192.0.2.20/"); }, 5000ms)) << a.log() << b.log();
-  const std::string status = LVSCTL_BINARY " status -s " + dir_ + "/ctl.sock";
-  // (the parent of both the socket's directory and lvsctl: A's namespace)
+  const std::string status = LVSCTL_BINARY " status -s " + dir_ + "/A.sock";
   ASSERT_TRUE(eventually([&] { return a_.run(status + " >/dev/null"); }, 3000ms)) << a.log();
   const std::string before = a_.output(status);
   EXPECT_NE(before.find("VI_1"), std::string::npos) << before;
   EXPECT_NE(before.find("VI_2"), std::string::npos) << before;
-  EXPECT_NE(before.find("MASTER"), std::string::npos) << before;
+  EXPECT_NE(before.find("VRID 51  MASTER  priority 150"), std::string::npos) << before;
+  EXPECT_NE(before.find("VRID 52  MASTER  priority 150"), std::string::npos) << before;
+  // Each instance hears the other's VRID all the time: no drop, and nothing in the log.
+  EXPECT_EQ(before.find("dropped:"), std::string::npos) << before;
+  EXPECT_EQ(a.log().find("wrong VRID"), std::string::npos) << a.log();
 
   Sampler sampler(c_, kVip, {{&a_, "eth0"}, {&b_, "eth0"}}, the_vip());
   ASSERT_TRUE(sampler.ok());
   std::this_thread::sleep_for(300ms);
   const auto reloaded = Clock::now();
-  write(a_.name() + ".toml", two(150, 140));
+  write(a_.name() + ".toml", two("A", 150, 140));
   ASSERT_EQ(::kill(a.pid(), SIGHUP), 0);
   ASSERT_TRUE(eventually([&] { return a.log().find("reload: instance VI_2 changed") != std::string::npos; }, 3000ms))
       << a.log();
@@ -361,7 +365,7 @@ TEST_F(Scenario, AReloadRestartsOnlyTheInstanceItChanges) {
   EXPECT_EQ(lost_pings, 0u);
   EXPECT_EQ(a.log().find("reload: instance VI_1"), std::string::npos) << a.log();
   const std::string after = a_.output(status);
-  EXPECT_NE(after.find("priority 140"), std::string::npos) << after;
+  EXPECT_NE(after.find("VRID 52  MASTER  priority 140"), std::string::npos) << after;
 }
 
 // etc/examples/dual-master.toml: each director master for one VIP; when A dies, B has both.

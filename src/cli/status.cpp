@@ -50,8 +50,10 @@ std::string counters_line(const json& n) {
   std::string dropped;
   for (const auto& [reason, count] : member(n, "dropped").items())
     dropped += fmt::format("{}{} {}", dropped.empty() ? "; dropped: " : ", ", reason, count.get<std::uint64_t>());
-  std::string out = fmt::format("  adverts sent {}, received {}{}; became master {}; conflicts seen {}, yielded {}\n",
-                                number(n, "adverts_sent"), number(n, "adverts_received"), dropped,
+  const std::string others =
+      number(n, "other_vrid") ? fmt::format("; other VRIDs' adverts {}", number(n, "other_vrid")) : "";
+  std::string out = fmt::format("  adverts sent {}, received {}{}{}; became master {}; conflicts seen {}, yielded {}\n",
+                                number(n, "adverts_sent"), number(n, "adverts_received"), dropped, others,
                                 number(n, "became_master"), number(n, "conflicts"), number(n, "conflict_yields"));
   std::string errors;
   for (const auto& [key, word] : {std::pair{"send_errors", "adverts not sent"},

@@ -20,9 +20,10 @@ json holder_json(const vrrp::Holder& holder) {
 }
 
 json counters_json(const vrrp::InstanceStatus& s) {
+  // Another virtual router's adverts (a dual-master pair's other VRID) are no fault: apart.
   json dropped = json::object();
   for (std::size_t i = 0; i < vrrp::kDropReasons; ++i)
-    if (s.counters.dropped[i] != 0)
+    if (s.counters.dropped[i] != 0 && static_cast<vrrp::Drop>(i) != vrrp::Drop::BadVrid)
       dropped[std::string(vrrp::to_string(static_cast<vrrp::Drop>(i)))] = s.counters.dropped[i];
   const auto& e = s.edge_counters;
   return json{{"adverts_sent", s.counters.adverts_sent},
@@ -31,6 +32,7 @@ json counters_json(const vrrp::InstanceStatus& s) {
               {"priority_zero_sent", s.counters.priority_zero_sent},
               {"priority_zero_received", s.counters.priority_zero_received},
               {"dropped", std::move(dropped)},
+              {"other_vrid", s.counters.dropped_by(vrrp::Drop::BadVrid)},
               {"conflicts", e.conflicts},
               {"conflict_yields", e.conflict_yields},
               {"send_errors", e.send_errors},

@@ -123,6 +123,9 @@ struct Runner::Impl : std::enable_shared_from_this<Runner::Impl> {
   void say_noisy(Noisy kind, std::string_view line) { say_now(noisy_logged[static_cast<std::size_t>(kind)], line); }
 
   void dropped(Drop reason, const model::IpAddress& source) {
+    // Another virtual router's adverts are not a fault: on a link with two instances (dual
+    // master) each hears the other's all the time. Counted, never logged.
+    if (reason == Drop::BadVrid) return;
     say_now(drop_logged[static_cast<std::size_t>(reason)],
             fmt::format("{}: advert from {} dropped: {}", config.name, source.to_string(), to_string(reason)));
   }

@@ -333,7 +333,7 @@ TEST_F(Scenario, AReloadRestartsOnlyTheInstanceItChanges) {
   EXPECT_NE(before.find("VI_2"), std::string::npos) << before;
   EXPECT_NE(before.find("VRID 51  MASTER  priority 150"), std::string::npos) << before;
   EXPECT_NE(before.find("VRID 52  MASTER  priority 150"), std::string::npos) << before;
-  // Each instance hears the other's VRID all the time: no drop, and nothing in the log.
+  // Each instance hears the other's VRID all the time: no drop, and no line a second.
   EXPECT_EQ(before.find("dropped:"), std::string::npos) << before;
   EXPECT_EQ(a.log().find("wrong VRID"), std::string::npos) << a.log();
 

@@ -109,6 +109,9 @@ struct Runner::Impl : std::enable_shared_from_this<Runner::Impl> {
   bool closed = false;
   RunnerCounters edge;
   std::array<std::optional<TimePoint>, kDropReasons> drop_logged;
+  // The other virtual routers heard on the link, each logged once; at most this many.
+  static constexpr std::size_t kOtherRoutersLogged = 256;
+  std::set<std::pair<model::IpAddress, std::uint8_t>> other_routers;
   std::array<std::optional<TimePoint>, static_cast<std::size_t>(Noisy::Count)> noisy_logged;
 
   void say(std::string_view line) {
@@ -122,10 +125,18 @@ struct Runner::Impl : std::enable_shared_from_this<Runner::Impl> {
   }
   void say_noisy(Noisy kind, std::string_view line) { say_now(noisy_logged[static_cast<std::size_t>(kind)], line); }
 
-  void dropped(Drop reason, const model::IpAddress& source) {
+  void dropped(Drop reason, const model::IpAddress& source, const std::vector<std::uint8_t>& payload) {
     // Another virtual router's adverts are not a fault: on a link with two instances (dual
-    // master) each hears the other's all the time. Counted, never logged.
-    if (reason == Drop::BadVrid) return;
+    // master) each hears the other's all the time. Counted, and logged once for each sender
+    // and VRID (not once a second), which still names a peer set to the wrong VRID.
+    if (reason == Drop::BadVrid) {
+      const std::uint8_t vrid = payload.size() > 1 ? payload[1] : 0;
+      if (other_routers.size() < kOtherRoutersLogged && other_routers.emplace(source, vrid).second)
+        say(fmt::format("{}: adverts from {} for VRID {} ignored (another virtual router; counted from now on, "
+                        "not logged again)",
+                        config.name, source.to_string(), vrid));
+      return;
+    }
     say_now(drop_logged[static_cast<std::size_t>(reason)],
             fmt::format("{}: advert from {} dropped: {}", config.name, source.to_string(), to_string(reason)));
   }
@@ -388,13 +399,13 @@ struct Runner::Impl : std::enable_shared_from_this<Runner::Impl> {
       const Received& packet = *r;
       if (packet.drop) {
         instance.note_drop(*packet.drop);
-        dropped(*packet.drop, packet.envelope.source);
+        dropped(*packet.drop, packet.envelope.source, packet.payload);
         continue;
       }
       const Decoded decoded = decode(packet.payload, packet.envelope, expect);
       if (!decoded.ok) {
         instance.note_drop(decoded.drop);
-        dropped(decoded.drop, packet.envelope.source);
+        dropped(decoded.drop, packet.envelope.source, packet.payload);
         continue;
       }
       const Output out = instance.receive(decoded.advert, packet.envelope.source, Clock::now());
@@ -403,7 +414,7 @@ struct Runner::Impl : std::enable_shared_from_this<Runner::Impl> {
                                                       config.name, packet.envelope.source.to_string()));
       // Our own adverts (unicast to ourselves, or looped back) are not worth a line.
       if (out.dropped && *out.dropped != Drop::OwnAdvert && *out.dropped != Drop::AddressMismatch)
-        dropped(*out.dropped, packet.envelope.source);
+        dropped(*out.dropped, packet.envelope.source, packet.payload);
       perform(out);
       arm();
       // Adverts again from another director after a yield: the election decides again.

@@ -62,7 +62,7 @@ enum class Drop : std::uint8_t {
   BadType,           // type is not 1 (advertisement)
   BadTtl,            // TTL / hop limit not 255 (unicast too)
   BadChecksum,
-  BadVrid,           // not the instance's VRID: another virtual router's (counted, not logged)
+  BadVrid,           // not the instance's VRID: another virtual router's (logged once per sender)
   BadInterval,       // v2: differs from the instance's advert interval; v3 (which learns it): 0
   BadAuth,           // v2: authentication type or password not the instance's; AH always
   BadAddressCount,   // no addresses

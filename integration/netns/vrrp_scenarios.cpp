@@ -368,6 +368,47 @@ TEST_F(Scenario, AReloadRestartsOnlyTheInstanceItChanges) {
   EXPECT_NE(after.find("VRID 52  MASTER  priority 140"), std::string::npos) << after;
 }
 
+// A master whose VIP another machine also answers for: here B holds 192.0.2.10 with no
+// lvsd (as a DR real server with the ARP problem would). A logs the conflict, runs
+// notify_conflict, keeps the VIP (an unsigned claim never makes it yield), and `lvsctl
+// status` shows the other MAC and says what it may be.
+TEST_F(Scenario, AConflictIsShownByLvsctlStatus) {
+  const std::string marker = dir_ + "/conflict";
+  auto& a = lvsd(a_, "[global]\nscript_user = \"nobody\"\ncontrol_socket = \"" + dir_ + "/A.sock\"\n\n" +
+                         "[[vrrp_instance]]\nname = \"VI_1\"\ninterface = \"eth0\"\nvrid = 51\npriority = 150\n"
+                         "advert_int = \"100ms\"\ngarp_master_repeat = 1\nconflict_probe_interval = \"200ms\"\n"
+                         "virtual_ipaddress = [\"192.0.2.10/24\"]\nnotify_conflict = \"echo $LVSD_MAC >> " + marker +
+                         "\"\n");
+  ::chmod(dir_.c_str(), 0777);  // the notify command runs as nobody
+  ASSERT_TRUE(eventually([&] { return holds(a_); }, 5000ms)) << a.log();
+  ASSERT_TRUE(b_.run("ip addr add 192.0.2.10/24 dev eth0"));
+  const std::string status = LVSCTL_BINARY " status -s " + dir_ + "/A.sock";
+  std::string shown;
+  ASSERT_TRUE(eventually(
+      [&] {
+        shown = a_.output(status);
+        return shown.find("conflict: " + kMacB.text()) != std::string::npos;
+      },
+      3000ms))
+      << shown << a.log();
+  EXPECT_NE(shown.find("also answers for 192.0.2.10"), std::string::npos) << shown;
+  EXPECT_NE(shown.find("no lvsd signature"), std::string::npos) << shown;
+  EXPECT_NE(shown.find("DR real server answering ARP"), std::string::npos) << shown;
+  EXPECT_NE(shown.find("MASTER"), std::string::npos) << shown;  // it did not yield
+  EXPECT_EQ(shown.find("yielded:"), std::string::npos) << shown;
+  EXPECT_TRUE(holds(a_));
+  // Confirmed (the claim survived the re-probe 50 ms later): logged, notify_conflict run.
+  ASSERT_TRUE(eventually([&] { return std::filesystem::exists(marker); }, 3000ms)) << a.log();
+  EXPECT_NE(a.log().find("VI_1: conflict"), std::string::npos) << a.log();
+  std::ifstream in(marker);
+  std::string mac;
+  in >> mac;
+  EXPECT_EQ(mac, kMacB.text());
+  shown = a_.output(status);
+  EXPECT_EQ(shown.find("conflicts seen 0"), std::string::npos) << shown;
+  EXPECT_NE(shown.find("conflicts seen "), std::string::npos) << shown;
+}
+
 // etc/examples/dual-master.toml: each director master for one VIP; when A dies, B has both.
 TEST_F(Scenario, DualMasterWithItsExampleFile) {
   const std::string a_text = example("examples/dual-master.toml");

@@ -152,16 +152,17 @@ class VrrpProcess {
                        : "gone");
       retire(std::move(units_[i].node));
     }
+    // The new list in the order of `next`: the kept units as they run, the others started.
     std::vector<Unit> old = std::exchange(units_, {});
+    auto kept = plan.kept.begin();
     for (std::size_t i = 0; i < next.size(); ++i) {
-      const bool kept = std::find(plan.kept.begin(), plan.kept.end(), i) != plan.kept.end();
-      if (!kept) {
-        spdlog::info("reload: starting {}", next[i].key);
-        start_unit(std::move(next[i]));
+      if (kept != plan.kept.end() && kept->second == i) {
+        units_.push_back(std::move(old[kept->first]));
+        ++kept;
         continue;
       }
-      for (auto& o : old)
-        if (o.node && o.unit.key == next[i].key) units_.push_back(std::move(o));
+      spdlog::info("reload: starting {}", next[i].key);
+      start_unit(std::move(next[i]));
     }
     spdlog::info("reload: {} VRRP unit{} restarted or started, {} given up, {} kept running", plan.start.size(),
                  plan.start.size() == 1 ? "" : "s", plan.stop.size(), plan.kept.size());

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <unordered_map>
+#include <optional>
 #include <unordered_set>
 
 namespace lvsd::daemon {
@@ -48,13 +49,16 @@ VrrpReload plan_vrrp_reload(const std::vector<VrrpUnit>& running, const std::vec
   VrrpReload plan;
   std::unordered_map<std::string, std::size_t> next_by_key;
   for (std::size_t i = 0; i < next.size(); ++i) next_by_key.emplace(next[i].key, i);
-  std::unordered_set<std::size_t> kept;
+  std::vector<std::optional<std::size_t>> kept_from(next.size());  // by index in `next`
   for (std::size_t i = 0; i < running.size(); ++i) {
     auto it = next_by_key.find(running[i].key);
-    if (it != next_by_key.end() && next[it->second] == running[i]) kept.insert(it->second);
+    if (it != next_by_key.end() && next[it->second] == running[i]) kept_from[it->second] = i;
     else plan.stop.push_back(i);
   }
-  for (std::size_t i = 0; i < next.size(); ++i) (kept.contains(i) ? plan.kept : plan.start).push_back(i);
+  for (std::size_t i = 0; i < next.size(); ++i) {
+    if (kept_from[i]) plan.kept.emplace_back(*kept_from[i], i);
+    else plan.start.push_back(i);
+  }
   return plan;
 }
 

@@ -73,7 +73,7 @@ TEST(VrrpReloadPlan, TheSameConfigKeepsEverything) {
   const auto plan = plan_vrrp_reload(units, units);
   EXPECT_TRUE(plan.stop.empty());
   EXPECT_TRUE(plan.start.empty());
-  EXPECT_EQ(plan.kept, (std::vector<std::size_t>{0, 1, 2}));
+  EXPECT_EQ(plan.kept, (std::vector<std::pair<std::size_t, std::size_t>>{{0, 0}, {1, 1}, {2, 2}}));
 }
 
 TEST(VrrpReloadPlan, OnlyTheChangedInstanceIsRestarted) {
@@ -84,7 +84,7 @@ TEST(VrrpReloadPlan, OnlyTheChangedInstanceIsRestarted) {
   const auto plan = plan_vrrp_reload(vrrp_units(config()), vrrp_units(next));
   EXPECT_EQ(plan.stop, (std::vector<std::size_t>{2}));
   EXPECT_EQ(plan.start, (std::vector<std::size_t>{2}));
-  EXPECT_EQ(plan.kept, (std::vector<std::size_t>{0, 1}));
+  EXPECT_EQ(plan.kept, (std::vector<std::pair<std::size_t, std::size_t>>{{0, 0}, {1, 1}}));
 }
 
 TEST(VrrpReloadPlan, AChangeToOneGroupMemberRestartsTheWholeGroupOnly) {
@@ -93,7 +93,7 @@ TEST(VrrpReloadPlan, AChangeToOneGroupMemberRestartsTheWholeGroupOnly) {
   const auto plan = plan_vrrp_reload(vrrp_units(config()), vrrp_units(next));
   EXPECT_EQ(plan.stop, (std::vector<std::size_t>{1}));
   EXPECT_EQ(plan.start, (std::vector<std::size_t>{1}));
-  EXPECT_EQ(plan.kept, (std::vector<std::size_t>{0, 2}));
+  EXPECT_EQ(plan.kept, (std::vector<std::pair<std::size_t, std::size_t>>{{0, 0}, {2, 2}}));
 }
 
 TEST(VrrpReloadPlan, AddedStartedRemovedStoppedTheRestKeptAcrossMoves) {
@@ -106,7 +106,7 @@ TEST(VrrpReloadPlan, AddedStartedRemovedStoppedTheRestKeptAcrossMoves) {
   const auto plan = plan_vrrp_reload(running, units);
   EXPECT_EQ(plan.stop, (std::vector<std::size_t>{0}));   // web, in `running`
   EXPECT_EQ(plan.start, (std::vector<std::size_t>{0}));  // api, in `units`
-  EXPECT_EQ(plan.kept, (std::vector<std::size_t>{1, 2}));
+  EXPECT_EQ(plan.kept, (std::vector<std::pair<std::size_t, std::size_t>>{{1, 1}, {2, 2}}));
 }
 
 TEST(VrrpReloadPlan, AnInstanceJoiningAGroupMovesToTheGroupsUnit) {
@@ -116,7 +116,7 @@ TEST(VrrpReloadPlan, AnInstanceJoiningAGroupMovesToTheGroupsUnit) {
   // The group changed (it has mail now) and "instance mail" is gone.
   EXPECT_EQ(plan.stop, (std::vector<std::size_t>{1, 2}));
   EXPECT_EQ(plan.start, (std::vector<std::size_t>{1}));
-  EXPECT_EQ(plan.kept, (std::vector<std::size_t>{0}));
+  EXPECT_EQ(plan.kept, (std::vector<std::pair<std::size_t, std::size_t>>{{0, 0}}));
 }
 
 TEST(VrrpReloadPlan, TheVrrpSettingsOrTheScriptUserChangeEveryUnit) {

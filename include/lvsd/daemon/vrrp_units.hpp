@@ -2,6 +2,7 @@
 #pragma once
 
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "lvsd/model/desired.hpp"
@@ -29,7 +30,8 @@ std::vector<VrrpUnit> vrrp_units(const model::Desired& desired);
 struct VrrpReload {
   std::vector<std::size_t> stop;
   std::vector<std::size_t> start;
-  std::vector<std::size_t> kept;  // in `next`
+  // Left running: {index in `running`, index in `next`}, in the order of `next`.
+  std::vector<std::pair<std::size_t, std::size_t>> kept;
   bool operator==(const VrrpReload&) const = default;
 };
 VrrpReload plan_vrrp_reload(const std::vector<VrrpUnit>& running, const std::vector<VrrpUnit>& next);
